@@ -1,0 +1,208 @@
+//! keysweep finds LocalStack legacy credentials (developer API keys, CI keys),
+//! leaked Auth Tokens and deprecated authentication patterns in a tree, and
+//! says for each finding how to migrate.
+//!
+//! The pipeline is a chain of narrow layers:
+//!
+//! ```text
+//! walk (paths → candidates) → scan (read, keyword gate, rules → findings)
+//!      → report (human | json | sarif)
+//! ```
+//!
+//! Rules are data (`rules/*.toml`, embedded at build time, extensible with
+//! `--rules`); see [`rules`]. The CLI in `main.rs` only parses arguments and
+//! calls [`run`].
+
+#![warn(missing_docs)]
+
+pub mod cli;
+pub mod error;
+pub mod finding;
+pub mod report;
+pub mod rules;
+pub mod scan;
+pub mod selftest;
+pub mod walk;
+
+use cli::{
+    Cli, ColorChoice, Command, FailOn, Format, ListFormat, RuleArgs, RulesCommand, ScanArgs,
+};
+use error::{Error, RuleErrors};
+use finding::Severity;
+use rules::RuleSet;
+use std::io::{IsTerminal, Write};
+
+/// Process exit status of a run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    /// Nothing at or above the threshold.
+    Clean = 0,
+    /// Findings at or above the threshold, or a failed rule check.
+    Findings = 1,
+    /// Usage, configuration or rule error.
+    Error = 2,
+}
+
+/// Runs a parsed command line, writing reports to stdout or `--output`.
+pub fn run(cli: Cli) -> Result<Exit, Error> {
+    match cli.command {
+        Command::Scan(args) => run_scan(args),
+        Command::Rules(RulesCommand::List { format, rules }) => run_rules_list(format, &rules),
+        Command::Rules(RulesCommand::Check { rules }) => run_rules_check(&rules),
+    }
+}
+
+fn load_rules(args: &RuleArgs) -> Result<RuleSet, Error> {
+    if args.no_default_rules && args.rules.is_empty() {
+        return Err(Error::Usage(
+            "--no-default-rules needs at least one --rules PATH".into(),
+        ));
+    }
+    RuleSet::load_with(args.no_default_rules, &args.rules)
+}
+
+/// Severity threshold for a `--fail-on` value (`None` = never fail).
+pub fn threshold(fail_on: FailOn) -> Option<Severity> {
+    match fail_on {
+        FailOn::Critical => Some(Severity::Critical),
+        FailOn::High => Some(Severity::High),
+        FailOn::Medium => Some(Severity::Medium),
+        FailOn::Low => Some(Severity::Low),
+        FailOn::Never => None,
+    }
+}
+
+fn run_scan(args: ScanArgs) -> Result<Exit, Error> {
+    let rules = load_rules(&args.rules)?;
+    walk::check_roots(&args.paths)?;
+    let scan_opts = scan::ScanOptions {
+        show_secrets: args.show_secrets,
+        max_file_size: args.max_file_size,
+        threads: args.threads,
+        ..Default::default()
+    };
+    let walk_opts = walk::WalkOptions {
+        no_ignore: args.no_ignore,
+    };
+    let out = scan::scan_all(&args.paths, &walk_opts, &rules, &scan_opts);
+    let report = report::Report {
+        findings: &out.findings,
+        skipped: &out.skipped,
+        stats: &out.stats,
+        rules: &rules,
+    };
+    let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
+    let color = match args.color {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => to_terminal && std::env::var_os("NO_COLOR").is_none(),
+    };
+    let human = report::human::HumanOptions {
+        color,
+        quiet: args.quiet,
+        width: 100,
+    };
+    write_output(args.output.as_deref(), |w| match args.format {
+        Format::Human => report::human::write(&report, w, &human),
+        Format::Json => report::json::write(&report, w),
+        Format::Sarif => report::sarif::write(&report, w),
+    })?;
+    let failing = threshold(args.fail_on).is_some_and(|t| {
+        out.findings
+            .iter()
+            .any(|f| f.severity >= t && f.severity > Severity::Info)
+    });
+    Ok(if failing { Exit::Findings } else { Exit::Clean })
+}
+
+/// Writes to `path` (created or truncated) or stdout. A closed stdout pipe
+/// (`keysweep scan | head`) is not an error.
+fn write_output(
+    path: Option<&std::path::Path>,
+    f: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> Result<(), Error> {
+    let result = match path {
+        Some(p) => std::fs::File::create(p).and_then(|file| {
+            let mut w = std::io::BufWriter::new(file);
+            f(&mut w)?;
+            w.flush()
+        }),
+        None => {
+            let stdout = std::io::stdout();
+            let mut w = std::io::BufWriter::new(stdout.lock());
+            f(&mut w).and_then(|_| w.flush())
+        }
+    };
+    match result {
+        Err(e) if path.is_none() && e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(e) => Err(Error::Output {
+            target: path.map_or_else(|| "stdout".to_string(), |p| p.display().to_string()),
+            reason: e.to_string(),
+        }),
+        Ok(()) => Ok(()),
+    }
+}
+
+fn run_rules_list(format: ListFormat, args: &RuleArgs) -> Result<Exit, Error> {
+    let rules = load_rules(args)?;
+    write_output(None, |w| match format {
+        ListFormat::Table => {
+            let width = rules.rules().iter().map(|r| r.id.len()).max().unwrap_or(0);
+            for r in rules.rules() {
+                writeln!(
+                    w,
+                    "{:<width$}  {:<8}  {}",
+                    r.id,
+                    r.severity.as_str(),
+                    r.title
+                )?;
+            }
+            Ok(())
+        }
+        ListFormat::Json => {
+            let list: Vec<serde_json::Value> = rules
+                .rules()
+                .iter()
+                .map(|r| {
+                    serde_json::json!({
+                        "id": r.id,
+                        "severity": r.severity,
+                        "title": r.title,
+                        "description": r.description,
+                        "class": r.class,
+                        "precision": r.precision,
+                        "kinds": r.kinds.as_ref().map(|k| k.iter().map(|k| k.as_str()).collect::<Vec<_>>()),
+                        "not_kinds": r.not_kinds.iter().map(|k| k.as_str()).collect::<Vec<_>>(),
+                        "paths": r.paths,
+                        "keywords": r.keywords,
+                        "migration": r.migration,
+                        "references": r.references,
+                        "file": r.origin.file,
+                        "line": r.origin.line,
+                    })
+                })
+                .collect();
+            serde_json::to_writer_pretty(&mut *w, &list)?;
+            w.write_all(b"\n")
+        }
+    })?;
+    Ok(Exit::Clean)
+}
+
+fn run_rules_check(args: &RuleArgs) -> Result<Exit, Error> {
+    let rules = load_rules(args)?;
+    let problems = selftest::check(&rules);
+    if !problems.is_empty() {
+        return Err(Error::Rules(RuleErrors { problems }));
+    }
+    let examples: usize = rules.rules().iter().map(|r| r.examples.len()).sum();
+    write_output(None, |w| {
+        writeln!(
+            w,
+            "{} rules OK, {} examples checked",
+            rules.rules().len(),
+            examples
+        )
+    })?;
+    Ok(Exit::Clean)
+}

@@ -1,0 +1,149 @@
+//! Command-line interface types (clap derive). No behaviour lives here.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+const AFTER_HELP: &str = "\
+Exit codes:
+  0  no finding at or above --fail-on (info findings never fail)
+  1  at least one finding at or above --fail-on
+  2  usage, configuration or rule error, or a path that cannot be read
+
+Secrets are redacted in every output format unless --show-secrets is given.
+keysweep never opens a network connection.";
+
+/// Sweep repositories for legacy LocalStack API/CI keys and leaked credentials,
+/// and say how to migrate each finding to Auth Tokens.
+#[derive(Debug, Parser)]
+#[command(name = "keysweep", version, about, after_help = AFTER_HELP, max_term_width = 100)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Scan files and directories and report every finding with its migration.
+    Scan(ScanArgs),
+    /// List or check rules.
+    #[command(subcommand)]
+    Rules(RulesCommand),
+}
+
+/// Output format of `scan`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Diagnostics with the source line and the migration as help.
+    Human,
+    /// The versioned keysweep JSON report (see README, "JSON report").
+    Json,
+    /// SARIF 2.1.0 for GitHub code scanning and other SARIF consumers.
+    Sarif,
+}
+
+/// Severity threshold that makes `scan` exit with 1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FailOn {
+    /// Fail only on critical findings.
+    Critical,
+    /// Fail on high or critical.
+    High,
+    /// Fail on medium and above.
+    Medium,
+    /// Fail on low and above (default).
+    Low,
+    /// Never fail because of findings.
+    Never,
+}
+
+/// When to colour human output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    /// Colour when writing to a terminal and NO_COLOR is unset.
+    Auto,
+    /// Always colour.
+    Always,
+    /// Never colour.
+    Never,
+}
+
+/// Options shared by every command that loads rules.
+#[derive(Debug, Clone, Args)]
+pub struct RuleArgs {
+    /// Add rules from a TOML file or a directory of them (repeatable).
+    #[arg(long = "rules", value_name = "PATH")]
+    pub rules: Vec<PathBuf>,
+    /// Do not load the built-in rule pack (use only --rules).
+    #[arg(long)]
+    pub no_default_rules: bool,
+}
+
+/// `keysweep scan`.
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    /// Files or directories to scan.
+    #[arg(value_name = "PATH", default_value = ".")]
+    pub paths: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+    /// Write the report to FILE instead of standard output.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Lowest severity that makes the exit code 1.
+    #[arg(long, value_enum, default_value_t = FailOn::Low)]
+    pub fail_on: FailOn,
+    /// Scan files ignored by .gitignore, .ignore and .keysweepignore too.
+    #[arg(long)]
+    pub no_ignore: bool,
+    /// Skip files larger than this many bytes (counted as too-large).
+    #[arg(long, value_name = "BYTES", default_value_t = crate::scan::DEFAULT_MAX_FILE_SIZE)]
+    pub max_file_size: u64,
+    /// Print secrets in full in every format (they are redacted by default).
+    #[arg(long)]
+    pub show_secrets: bool,
+    /// Worker threads (default: one per core).
+    #[arg(long, short = 'j', value_name = "N", default_value_t = 0)]
+    pub threads: usize,
+    /// Human format: print only the summary, not each finding.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+    /// Human format: colour.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+    /// Rule selection.
+    #[command(flatten)]
+    pub rules: RuleArgs,
+}
+
+/// `keysweep rules ...`.
+#[derive(Debug, Subcommand)]
+pub enum RulesCommand {
+    /// List rules: id, severity and title.
+    List {
+        /// Output format: a table, or JSON with every field.
+        #[arg(long, value_enum, default_value_t = ListFormat::Table)]
+        format: ListFormat,
+        /// Rule selection.
+        #[command(flatten)]
+        rules: RuleArgs,
+    },
+    /// Load rules, report every problem, and run every rule's examples
+    /// through the scanner; exits 2 on any problem.
+    Check {
+        /// Rule selection.
+        #[command(flatten)]
+        rules: RuleArgs,
+    },
+}
+
+/// Output format of `rules list`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ListFormat {
+    /// Aligned columns.
+    Table,
+    /// JSON array with every rule field.
+    Json,
+}

@@ -1,0 +1,84 @@
+//! User-facing errors. Problems with rule files, config or arguments are fatal
+//! and precise (a span into the offending file where there is one); problems
+//! with individual scanned files are not errors at all but counted skips
+//! ([`crate::finding::SkipReason`]).
+
+use miette::{Diagnostic, NamedSource, SourceSpan};
+use thiserror::Error;
+
+/// One problem in a rule file, pointing at the offending text.
+#[derive(Debug, Error, Diagnostic, Clone)]
+#[error("{message}")]
+#[diagnostic(code(keysweep::rule))]
+pub struct RuleProblem {
+    /// What is wrong.
+    pub message: String,
+    /// The rule file.
+    #[source_code]
+    pub src: NamedSource<String>,
+    /// Where in it.
+    #[label("{label}")]
+    pub span: Option<SourceSpan>,
+    /// Label text at the span.
+    pub label: String,
+    /// How to fix it.
+    #[help]
+    pub help: Option<String>,
+}
+
+/// Every problem found while loading or checking rules.
+#[derive(Debug, Error, Diagnostic)]
+#[error("{} problem(s) in rule files", problems.len())]
+#[diagnostic(
+    code(keysweep::rules),
+    help("fix the rule files listed below; `keysweep rules check` re-runs these checks")
+)]
+pub struct RuleErrors {
+    /// The problems, in file order.
+    #[related]
+    pub problems: Vec<RuleProblem>,
+}
+
+/// Top-level error type of the library.
+#[derive(Debug, Error, Diagnostic)]
+pub enum Error {
+    /// Rule files failed to load or check.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Rules(#[from] RuleErrors),
+
+    /// A path given on the command line cannot be scanned.
+    #[error("cannot read {path}: {reason}")]
+    #[diagnostic(code(keysweep::path), help("check the path exists and is readable"))]
+    Root {
+        /// The path as given.
+        path: String,
+        /// The OS error.
+        reason: String,
+    },
+
+    /// A rules path given with `--rules` cannot be read.
+    #[error("cannot read rules from {path}: {reason}")]
+    #[diagnostic(code(keysweep::rules_path))]
+    RulesPath {
+        /// The path as given.
+        path: String,
+        /// The OS error.
+        reason: String,
+    },
+
+    /// Writing the report failed.
+    #[error("cannot write {target}: {reason}")]
+    #[diagnostic(code(keysweep::output))]
+    Output {
+        /// `stdout` or the output file.
+        target: String,
+        /// The OS error.
+        reason: String,
+    },
+
+    /// Invalid combination of options.
+    #[error("{0}")]
+    #[diagnostic(code(keysweep::usage))]
+    Usage(String),
+}

@@ -1,0 +1,312 @@
+//! The data that flows from the scanner to the reporters: findings, severities,
+//! redacted secrets and per-run statistics.
+//!
+//! Nothing here knows how a finding was produced or how it will be printed.
+//! Raw secret values never live in these types unless the user asked for them
+//! with `--show-secrets`; everything else carries the redacted form and a hash.
+
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// How bad a finding is, ordered from least to most severe.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// Expected or harmless; never fails a run.
+    Info,
+    /// Deprecated usage or cosmetic debt.
+    Low,
+    /// Functional breakage or latent misconfiguration.
+    Medium,
+    /// An exposed credential or a policy breach.
+    High,
+    /// A live credential committed in clear.
+    Critical,
+}
+
+impl Severity {
+    /// All severities, most severe first (report order).
+    pub const ALL_DESC: [Severity; 5] = [
+        Severity::Critical,
+        Severity::High,
+        Severity::Medium,
+        Severity::Low,
+        Severity::Info,
+    ];
+
+    /// Lowercase name used in rule files and every output format.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+            Severity::Critical => "critical",
+        }
+    }
+
+    /// Parses the lowercase name used in rule and config files.
+    pub fn parse(s: &str) -> Option<Severity> {
+        Some(match s {
+            "info" => Severity::Info,
+            "low" => Severity::Low,
+            "medium" => Severity::Medium,
+            "high" => Severity::High,
+            "critical" => Severity::Critical,
+            _ => return None,
+        })
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A 1-based position range inside a file. Columns count Unicode code points
+/// and `end_column` points one past the last character (the SARIF convention).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct Location {
+    /// 1-based line of the first character.
+    pub line: usize,
+    /// 1-based column of the first character.
+    pub column: usize,
+    /// 1-based line of the last character.
+    pub end_line: usize,
+    /// 1-based column one past the last character.
+    pub end_column: usize,
+    /// Byte offset of the first byte in the scanned content.
+    #[serde(skip)]
+    pub byte_start: usize,
+    /// Byte offset one past the last byte in the scanned content.
+    #[serde(skip)]
+    pub byte_end: usize,
+}
+
+/// A secret value as the reporters see it: always redacted, with the raw value
+/// present only when the user asked for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SecretView {
+    redacted: String,
+    hash: String,
+    raw: Option<String>,
+}
+
+impl SecretView {
+    /// Builds the view of `raw`, keeping the raw value only if `show` is set.
+    pub fn new(raw: &str, show: bool) -> SecretView {
+        SecretView {
+            redacted: redact(raw),
+            hash: secret_hash(raw),
+            raw: show.then(|| raw.to_string()),
+        }
+    }
+
+    /// The redacted form, e.g. `ls-VuTa******` or `4dR9******`.
+    pub fn redacted(&self) -> &str {
+        &self.redacted
+    }
+
+    /// `sha256:<hex>` of the raw value; used for fingerprints and baselines.
+    pub fn hash(&self) -> &str {
+        &self.hash
+    }
+
+    /// What to print: the raw value when `--show-secrets` was given, else the
+    /// redacted form.
+    pub fn display(&self) -> &str {
+        self.raw.as_deref().unwrap_or(&self.redacted)
+    }
+
+    /// True when the raw value is being shown.
+    pub fn is_exposed(&self) -> bool {
+        self.raw.is_some()
+    }
+}
+
+impl fmt::Display for SecretView {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.display())
+    }
+}
+
+impl Serialize for SecretView {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.display())
+    }
+}
+
+/// Redacts a secret, keeping a short recognisable prefix.
+///
+/// An Auth Token keeps its `ls…-` prefix and four characters; other values keep
+/// up to four characters (never more than a third of the value); short values
+/// are masked entirely. At most six `*` are printed so the length of long
+/// secrets is not disclosed exactly.
+pub fn redact(raw: &str) -> String {
+    let chars: Vec<char> = raw.chars().collect();
+    let prefix_len = token_prefix_len(raw);
+    let body = chars.len() - prefix_len;
+    let keep = if body <= 6 { 0 } else { (body / 3).min(4) };
+    let masked = (body - keep).clamp(1, 6);
+    let mut out: String = chars[..prefix_len + keep].iter().collect();
+    out.extend(std::iter::repeat_n('*', masked));
+    out
+}
+
+/// Length in chars of an `ls[a-zA-Z]*-` prefix, or 0.
+fn token_prefix_len(raw: &str) -> usize {
+    let b = raw.as_bytes();
+    if b.len() < 8 || !b.starts_with(b"ls") {
+        return 0;
+    }
+    let mut i = 2;
+    while i < b.len() && b[i].is_ascii_alphabetic() {
+        i += 1;
+    }
+    if i < b.len() && b[i] == b'-' && i <= 8 {
+        i + 1
+    } else {
+        0
+    }
+}
+
+/// `sha256:<hex>` of a value, domain-separated so it cannot be confused with a
+/// plain digest of the secret published elsewhere.
+pub fn secret_hash(raw: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    h.update(b"keysweep-secret\0");
+    h.update(raw.as_bytes());
+    format!("sha256:{:x}", h.finalize())
+}
+
+/// The source line of a finding, ready to print: secrets on it are already
+/// redacted (unless shown on request) and very long lines are cut to a window.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Snippet {
+    /// The (possibly windowed) line text without its line terminator.
+    pub text: String,
+    /// Char offset inside `text` where the highlighted part starts.
+    pub highlight_start: usize,
+    /// Length in chars of the highlighted part (at least 1).
+    pub highlight_len: usize,
+}
+
+/// One thing the scanner found, with everything the reporters need.
+#[derive(Debug, Clone, Serialize)]
+pub struct Finding {
+    /// Stable id of the rule that matched.
+    pub rule_id: String,
+    /// Severity of the rule (after any override).
+    pub severity: Severity,
+    /// Path as reported: relative, `/`-separated where possible.
+    pub path: String,
+    /// Where the finding is.
+    #[serde(flatten)]
+    pub location: Location,
+    /// The source line, redacted.
+    pub snippet: Snippet,
+    /// The secret value, if the rule reports one.
+    pub secret: Option<SecretView>,
+    /// Hash of what identifies this finding independently of its line:
+    /// rule id, path, secret hash (or matched text) and occurrence index.
+    pub fingerprint: String,
+}
+
+/// Why a file was not scanned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SkipReason {
+    /// Contains NUL bytes near the start.
+    Binary,
+    /// Larger than `--max-file-size`.
+    TooLarge,
+    /// Could not be opened or read (permissions, vanished, I/O error).
+    Unreadable,
+    /// Excluded by `.gitignore`/`.ignore` (counted, not listed).
+    Ignored,
+    /// A symbolic link (never followed).
+    Symlink,
+    /// A FIFO, socket or device.
+    Special,
+}
+
+impl SkipReason {
+    /// Kebab-case name used in every output format.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SkipReason::Binary => "binary",
+            SkipReason::TooLarge => "too-large",
+            SkipReason::Unreadable => "unreadable",
+            SkipReason::Ignored => "ignored",
+            SkipReason::Symlink => "symlink",
+            SkipReason::Special => "special",
+        }
+    }
+}
+
+/// A path that was skipped, with the reason and a human detail.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct Skipped {
+    /// Path as reported.
+    pub path: String,
+    /// Why.
+    pub reason: SkipReason,
+    /// Extra detail, e.g. the OS error.
+    pub detail: String,
+}
+
+/// Counters for one run.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ScanStats {
+    /// Files whose content was scanned.
+    pub files_scanned: u64,
+    /// Bytes of content scanned.
+    pub bytes_scanned: u64,
+    /// Wall time of the scan in milliseconds.
+    pub elapsed_ms: u64,
+    /// Skipped paths by reason (ignored paths included).
+    pub skipped: BTreeMap<SkipReason, u64>,
+    /// Files where a rule hit its per-file match cap (rule id → files).
+    pub truncated: BTreeMap<String, u64>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redacts_tokens_keys_and_short_values() {
+        assert_eq!(
+            redact("ls-VuTa1234-abcd-efgh-ijkl-mnopqrst1234"),
+            "ls-VuTa******"
+        );
+        assert_eq!(redact("4dR9xK2pQz"), "4dR******");
+        assert_eq!(redact("hunter2"), "******");
+        assert_eq!(redact("abc"), "***");
+        assert_eq!(redact(""), "*");
+    }
+
+    #[test]
+    fn redaction_never_contains_the_full_value() {
+        for s in [
+            "4dR9xK2pQz",
+            "ls-VuTa1234-abcd-efgh-ijkl-mnopqrst1234",
+            "p4ssw0rd!",
+        ] {
+            assert!(!redact(s).contains(s));
+        }
+    }
+
+    #[test]
+    fn secret_view_hides_raw_unless_asked() {
+        let v = SecretView::new("4dR9xK2pQz", false);
+        assert_eq!(v.to_string(), "4dR******");
+        assert!(serde_json::to_string(&v).unwrap().contains("4dR******"));
+        let v = SecretView::new("4dR9xK2pQz", true);
+        assert_eq!(v.to_string(), "4dR9xK2pQz");
+        assert!(v.hash().starts_with("sha256:"));
+    }
+}

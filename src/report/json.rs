@@ -1,0 +1,104 @@
+//! The keysweep JSON report, schema version 1 (documented in README.md).
+//! Fields are only ever added within a version; renames or removals bump it.
+
+use super::Report;
+use crate::finding::{Finding, Location, SecretView, Skipped, Snippet};
+use crate::rules::Migration;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::io::Write;
+
+/// Current JSON schema version.
+pub const SCHEMA_VERSION: u32 = 1;
+
+#[derive(Serialize)]
+struct Doc<'a> {
+    format: &'static str,
+    version: u32,
+    tool: Tool,
+    findings: Vec<JsonFinding<'a>>,
+    summary: Summary<'a>,
+    skipped: &'a [Skipped],
+}
+
+#[derive(Serialize)]
+struct Tool {
+    name: &'static str,
+    version: &'static str,
+}
+
+#[derive(Serialize)]
+struct JsonFinding<'a> {
+    rule_id: &'a str,
+    title: &'a str,
+    severity: &'a str,
+    class: Option<&'a str>,
+    path: &'a str,
+    #[serde(flatten)]
+    location: &'a Location,
+    snippet: &'a Snippet,
+    secret: Option<&'a SecretView>,
+    fingerprint: &'a str,
+    migration: Option<&'a Migration>,
+}
+
+#[derive(Serialize)]
+struct Summary<'a> {
+    findings: usize,
+    by_severity: BTreeMap<&'static str, usize>,
+    files_scanned: u64,
+    bytes_scanned: u64,
+    elapsed_ms: u64,
+    skipped: BTreeMap<&'static str, u64>,
+    truncated: &'a BTreeMap<String, u64>,
+}
+
+fn finding<'a>(report: &'a Report<'_>, f: &'a Finding) -> JsonFinding<'a> {
+    let rule = report.rules.get(&f.rule_id);
+    JsonFinding {
+        rule_id: &f.rule_id,
+        title: rule.map_or("", |r| r.title.as_str()),
+        severity: f.severity.as_str(),
+        class: rule.and_then(|r| r.class.as_deref()),
+        path: &f.path,
+        location: &f.location,
+        snippet: &f.snippet,
+        secret: f.secret.as_ref(),
+        fingerprint: &f.fingerprint,
+        migration: rule.map(|r| &r.migration),
+    }
+}
+
+/// Writes the JSON report (pretty-printed, trailing newline).
+pub fn write(report: &Report<'_>, out: &mut dyn Write) -> std::io::Result<()> {
+    let doc = Doc {
+        format: "keysweep-report",
+        version: SCHEMA_VERSION,
+        tool: Tool {
+            name: "keysweep",
+            version: env!("CARGO_PKG_VERSION"),
+        },
+        findings: report.findings.iter().map(|f| finding(report, f)).collect(),
+        summary: Summary {
+            findings: report.findings.len(),
+            by_severity: report
+                .by_severity()
+                .into_iter()
+                .map(|(s, n)| (s.as_str(), n))
+                .collect(),
+            files_scanned: report.stats.files_scanned,
+            bytes_scanned: report.stats.bytes_scanned,
+            elapsed_ms: report.stats.elapsed_ms,
+            skipped: report
+                .stats
+                .skipped
+                .iter()
+                .map(|(r, n)| (r.as_str(), *n))
+                .collect(),
+            truncated: &report.stats.truncated,
+        },
+        skipped: report.skipped,
+    };
+    serde_json::to_writer_pretty(&mut *out, &doc)?;
+    out.write_all(b"\n")
+}

@@ -1,0 +1,310 @@
+//! SARIF 2.1.0 output for GitHub code scanning (and any SARIF consumer).
+//!
+//! One run; `tool.driver.rules` holds every active rule (sorted by id, so
+//! `ruleIndex` is stable) with short/full descriptions, help text and markdown
+//! carrying the migration, `helpUri`, `security-severity` and `precision`.
+//! Results use 1-based regions counted in Unicode code points (declared in
+//! `columnKind`), URIs relative to `%SRCROOT%` (the working directory), and a
+//! `partialFingerprints` entry that does not depend on line numbers. No secret
+//! is written: messages carry the redacted form only.
+
+use super::Report;
+use crate::finding::{Finding, Severity};
+use crate::rules::Rule;
+use serde_json::json;
+use serde_sarif::sarif::{
+    ArtifactLocation, Invocation, Location, Message, MultiformatMessageString, PhysicalLocation,
+    PropertyBag, Region, ReportingConfiguration, ReportingDescriptor, Result as SarifResult,
+    ResultLevel, Run, Sarif, Tool, ToolComponent,
+};
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// The `$schema` URL GitHub's documentation uses.
+pub const SCHEMA_URI: &str = "https://json.schemastore.org/sarif-2.1.0.json";
+/// Key of keysweep's own entry in `partialFingerprints`.
+pub const FINGERPRINT_KEY: &str = "keysweep/v1";
+const SRCROOT: &str = "%SRCROOT%";
+
+fn level(s: Severity) -> ResultLevel {
+    match s {
+        Severity::Critical | Severity::High => ResultLevel::Error,
+        Severity::Medium => ResultLevel::Warning,
+        Severity::Low | Severity::Info => ResultLevel::Note,
+    }
+}
+
+fn level_str(s: Severity) -> &'static str {
+    match level(s) {
+        ResultLevel::Error => "error",
+        ResultLevel::Warning => "warning",
+        _ => "note",
+    }
+}
+
+/// GitHub maps >9.0 to critical, 7.0–8.9 high, 4.0–6.9 medium, 0.1–3.9 low.
+fn security_severity(s: Severity) -> Option<&'static str> {
+    match s {
+        Severity::Critical => Some("9.5"),
+        Severity::High => Some("8.0"),
+        Severity::Medium => Some("5.5"),
+        Severity::Low => Some("3.0"),
+        Severity::Info => None,
+    }
+}
+
+fn help_text(rule: &Rule) -> (String, String) {
+    let m = &rule.migration;
+    let mut text = format!("{}\n\n{}", rule.description.trim(), m.summary.trim());
+    let mut md = format!(
+        "{}\n\n**Migration.** {}",
+        rule.description.trim(),
+        m.summary.trim()
+    );
+    if let Some(before) = &m.before {
+        text.push_str(&format!("\n\nBefore:\n{}", before.trim_end()));
+        md.push_str(&format!("\n\nBefore:\n\n```\n{}\n```", before.trim_end()));
+    }
+    if let Some(after) = &m.after {
+        text.push_str(&format!("\n\nAfter:\n{}", after.trim_end()));
+        md.push_str(&format!("\n\nAfter:\n\n```\n{}\n```", after.trim_end()));
+    }
+    let refs: Vec<&String> = m.reference.iter().chain(rule.references.iter()).collect();
+    if !refs.is_empty() {
+        text.push_str("\n\nReferences:");
+        md.push_str("\n\nReferences:\n");
+        for r in refs {
+            text.push_str(&format!("\n- {r}"));
+            md.push_str(&format!("\n- <{r}>"));
+        }
+    }
+    (text, md)
+}
+
+fn truncate(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        s.to_string()
+    } else {
+        let mut t: String = s.chars().take(max - 1).collect();
+        t.push('…');
+        t
+    }
+}
+
+fn descriptor(rule: &Rule) -> ReportingDescriptor {
+    let (text, markdown) = help_text(rule);
+    let mut props = BTreeMap::new();
+    props.insert("precision".to_string(), json!(rule.precision));
+    match security_severity(rule.severity) {
+        Some(score) => {
+            props.insert("security-severity".to_string(), json!(score));
+        }
+        None => {
+            props.insert("problem.severity".to_string(), json!("recommendation"));
+        }
+    }
+    props.insert(
+        "keysweep-severity".to_string(),
+        json!(rule.severity.as_str()),
+    );
+    if let Some(class) = &rule.class {
+        props.insert("keysweep-class".to_string(), json!(class));
+    }
+    let mut tags = vec![
+        "security".to_string(),
+        "secrets".to_string(),
+        "localstack".to_string(),
+    ];
+    tags.extend(rule.tags.iter().cloned());
+    tags.dedup();
+    tags.truncate(20);
+    let mut d = ReportingDescriptor::builder()
+        .id(rule.id.clone())
+        .name(truncate(&rule.title, 255))
+        .short_description(
+            MultiformatMessageString::builder()
+                .text(truncate(&rule.title, 1024))
+                .build(),
+        )
+        .full_description(
+            MultiformatMessageString::builder()
+                .text(truncate(&rule.description, 1024))
+                .build(),
+        )
+        .help(
+            MultiformatMessageString::builder()
+                .text(text)
+                .markdown(markdown)
+                .build(),
+        )
+        .default_configuration(
+            ReportingConfiguration::builder()
+                .level(json!(level_str(rule.severity)))
+                .build(),
+        )
+        .properties(
+            PropertyBag::builder()
+                .tags(tags)
+                .additional_properties(props)
+                .build(),
+        )
+        .build();
+    d.help_uri = rule.help_uri().map(str::to_string);
+    d
+}
+
+/// Percent-encodes a relative path for a SARIF `uri` (RFC 3986 path characters kept).
+pub fn encode_uri_path(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    for &b in path.as_bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~/!$&'()*+,;=:@".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// Splits a reported path into (uri, uriBaseId) relative to `cwd` when possible.
+fn artifact(path: &str, cwd: Option<&Path>) -> ArtifactLocation {
+    let p = Path::new(path);
+    let rel: Option<PathBuf> = if p.is_absolute() {
+        cwd.and_then(|c| p.strip_prefix(c).ok())
+            .map(Path::to_path_buf)
+    } else {
+        Some(p.to_path_buf())
+    };
+    match rel {
+        Some(r) => ArtifactLocation::builder()
+            .uri(encode_uri_path(&crate::walk::display_path(&r)))
+            .uri_base_id(SRCROOT)
+            .build(),
+        None => ArtifactLocation::builder()
+            .uri(format!("file://{}", encode_uri_path(path)))
+            .build(),
+    }
+}
+
+fn result(
+    f: &Finding,
+    rule_index: Option<usize>,
+    rule: Option<&Rule>,
+    cwd: Option<&Path>,
+) -> SarifResult {
+    let title = rule.map_or(f.rule_id.as_str(), |r| r.title.as_str());
+    let mut text = format!("{title}.");
+    if let Some(s) = &f.secret {
+        text.push_str(&format!(" Value: {}.", s.redacted()));
+    }
+    if let Some(r) = rule {
+        text.push_str(&format!(" {}", r.migration.summary.trim()));
+    }
+    let region = Region::builder()
+        .start_line(f.location.line as i64)
+        .start_column(f.location.column as i64)
+        .end_line(f.location.end_line as i64)
+        .end_column(f.location.end_column as i64)
+        .build();
+    let location = Location::builder()
+        .physical_location(
+            PhysicalLocation::builder()
+                .artifact_location(artifact(&f.path, cwd))
+                .region(region)
+                .build(),
+        )
+        .build();
+    let mut fps = BTreeMap::new();
+    fps.insert(FINGERPRINT_KEY.to_string(), f.fingerprint.clone());
+    let mut props = BTreeMap::new();
+    props.insert("severity".to_string(), json!(f.severity.as_str()));
+    let mut r = SarifResult::builder()
+        .rule_id(f.rule_id.clone())
+        .level(level(f.severity))
+        .message(Message::builder().text(text).build())
+        .locations(vec![location])
+        .partial_fingerprints(fps)
+        .properties(PropertyBag::builder().additional_properties(props).build())
+        .build();
+    r.rule_index = rule_index.map(|i| i as i64);
+    r
+}
+
+/// Builds the SARIF log for a report.
+pub fn build(report: &Report<'_>) -> Sarif {
+    let cwd = std::env::current_dir().ok();
+    let rules = report.rules.rules();
+    let index: BTreeMap<&str, usize> = rules
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (r.id.as_str(), i))
+        .collect();
+    let results: Vec<SarifResult> = report
+        .findings
+        .iter()
+        .map(|f| {
+            let i = index.get(f.rule_id.as_str()).copied();
+            result(f, i, i.map(|i| &rules[i]), cwd.as_deref())
+        })
+        .collect();
+    let driver = ToolComponent::builder()
+        .name("keysweep")
+        .semantic_version(env!("CARGO_PKG_VERSION"))
+        .rules(rules.iter().map(descriptor).collect::<Vec<_>>())
+        .build();
+    let mut run = Run::builder()
+        .tool(Tool::from(driver))
+        .results(results)
+        .invocations(vec![Invocation::builder()
+            .execution_successful(true)
+            .build()])
+        .column_kind(json!("unicodeCodePoints"))
+        .build();
+    if let Some(cwd) = &cwd {
+        let mut uri = format!(
+            "file://{}",
+            encode_uri_path(&cwd.to_string_lossy().replace('\\', "/"))
+        );
+        if !uri.ends_with('/') {
+            uri.push('/');
+        }
+        let mut bases = BTreeMap::new();
+        bases.insert(
+            SRCROOT.to_string(),
+            ArtifactLocation::builder().uri(uri).build(),
+        );
+        run.original_uri_base_ids = Some(bases);
+    }
+    Sarif::builder()
+        .schema(SCHEMA_URI)
+        .version(json!("2.1.0"))
+        .runs(vec![run])
+        .build()
+}
+
+/// Writes the SARIF log (pretty-printed, trailing newline).
+pub fn write(report: &Report<'_>, out: &mut dyn Write) -> std::io::Result<()> {
+    serde_json::to_writer_pretty(&mut *out, &build(report))?;
+    out.write_all(b"\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uris_are_percent_encoded() {
+        assert_eq!(encode_uri_path("a b/ç.env"), "a%20b/%C3%A7.env");
+        assert_eq!(
+            encode_uri_path(".github/workflows/ci.yml"),
+            ".github/workflows/ci.yml"
+        );
+    }
+
+    #[test]
+    fn security_severity_bands_match_github() {
+        assert_eq!(security_severity(Severity::Critical), Some("9.5"));
+        assert!(security_severity(Severity::Info).is_none());
+    }
+}

@@ -1,0 +1,636 @@
+//! Checks rule specs and compiles them into [`Rule`]s. Every structural problem
+//! is collected (not just the first) and reported with a span into the file.
+
+use super::spec::{ExampleSpec, RuleFileSpec, RuleSpec};
+use super::{Checksum, Example, Migration, Origin, Rule, RuleSource};
+use crate::error::{RuleErrors, RuleProblem};
+use crate::finding::Severity;
+use crate::walk::kind::{self, FileKind};
+use miette::NamedSource;
+use regex::bytes::{Regex, RegexBuilder};
+use std::collections::{BTreeMap, HashSet};
+use std::ops::Range;
+use toml::Spanned;
+
+/// Size limit for one compiled regex: generous for real rules, small enough
+/// that a pathological user rule fails to compile instead of eating memory.
+const REGEX_SIZE_LIMIT: usize = 8 << 20;
+/// How deep `(?&name)` references may nest.
+const MAX_DEF_DEPTH: usize = 8;
+const PRECISIONS: &[&str] = &["very-high", "high", "medium", "low"];
+
+struct Ctx<'a> {
+    source: &'a RuleSource,
+    problems: Vec<RuleProblem>,
+}
+
+impl Ctx<'_> {
+    fn problem(
+        &mut self,
+        span: Option<Range<usize>>,
+        message: impl Into<String>,
+        label: &str,
+        help: Option<String>,
+    ) {
+        self.problems.push(RuleProblem {
+            message: format!("{}: {}", self.source.name, message.into()),
+            src: NamedSource::new(self.source.name.clone(), self.source.text.clone()),
+            span: span.map(Into::into),
+            label: label.to_string(),
+            help,
+        });
+    }
+}
+
+/// Builds a problem for a rule source (used by the example checker too).
+pub(crate) fn problem_at(
+    source: &RuleSource,
+    span: Range<usize>,
+    message: String,
+    label: &str,
+    help: Option<String>,
+) -> RuleProblem {
+    RuleProblem {
+        message: format!("{}: {}", source.name, message),
+        src: NamedSource::new(source.name.clone(), source.text.clone()),
+        span: Some(span.into()),
+        label: label.to_string(),
+        help,
+    }
+}
+
+pub(super) fn compile_all(sources: &[RuleSource]) -> Result<Vec<Rule>, RuleErrors> {
+    let mut problems = Vec::new();
+    let mut rules = Vec::new();
+    let mut seen: BTreeMap<String, String> = BTreeMap::new();
+    for (index, source) in sources.iter().enumerate() {
+        let mut ctx = Ctx {
+            source,
+            problems: Vec::new(),
+        };
+        for rule in compile_file(&mut ctx, index) {
+            match seen.get(&rule.id) {
+                Some(first) => {
+                    let span = rule.origin.span.clone();
+                    ctx.problem(
+                        Some(span),
+                        format!("duplicate rule id `{}` (first defined in {first})", rule.id),
+                        "second definition",
+                        Some("rule ids are global: rename one, or disable the other in keysweep.toml".into()),
+                    );
+                }
+                None => {
+                    seen.insert(rule.id.clone(), source.name.clone());
+                    rules.push(rule);
+                }
+            }
+        }
+        problems.append(&mut ctx.problems);
+    }
+    if problems.is_empty() {
+        Ok(rules)
+    } else {
+        Err(RuleErrors { problems })
+    }
+}
+
+fn compile_file(ctx: &mut Ctx<'_>, source_index: usize) -> Vec<Rule> {
+    let file: RuleFileSpec = match toml::from_str(&ctx.source.text) {
+        Ok(f) => f,
+        Err(e) => {
+            let msg = e.message().to_string();
+            ctx.problem(e.span(), format!("invalid rule file: {msg}"), "here", None);
+            return Vec::new();
+        }
+    };
+    if file.rule.is_empty() {
+        ctx.problem(
+            Some(0..0),
+            "the file defines no [[rule]]",
+            "empty rule file",
+            None,
+        );
+    }
+    let defs = file.defs;
+    for (name, value) in &defs {
+        if !is_def_name(name) {
+            ctx.problem(
+                Some(value.span()),
+                format!("invalid def name `{name}`"),
+                "def",
+                Some("use letters, digits and `_`".into()),
+            );
+        }
+    }
+    file.rule
+        .into_iter()
+        .filter_map(|spanned| {
+            let span = spanned.span();
+            compile_rule(ctx, &defs, spanned.into_inner(), span, source_index)
+        })
+        .collect()
+}
+
+fn is_def_name(s: &str) -> bool {
+    !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+}
+
+fn is_rule_id(s: &str) -> bool {
+    // ^[a-z0-9]+(?:[.-][a-z0-9]+)*$ without pulling a regex in for it.
+    !s.is_empty()
+        && s.split(['.', '-']).all(|part| {
+            !part.is_empty()
+                && part
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        })
+}
+
+/// Expands `(?&name)` references to `(?:<def>)`.
+fn expand(
+    defs: &BTreeMap<String, Spanned<String>>,
+    pattern: &str,
+    depth: usize,
+) -> Result<String, String> {
+    if depth > MAX_DEF_DEPTH {
+        return Err(format!(
+            "`(?&…)` references nest deeper than {MAX_DEF_DEPTH} levels (a cycle?)"
+        ));
+    }
+    let mut out = String::with_capacity(pattern.len());
+    let mut rest = pattern;
+    while let Some(pos) = rest.find("(?&") {
+        out.push_str(&rest[..pos]);
+        let after = &rest[pos + 3..];
+        let end = after
+            .find(')')
+            .ok_or_else(|| "unterminated `(?&name)` reference".to_string())?;
+        let name = &after[..end];
+        let def = defs
+            .get(name)
+            .ok_or_else(|| format!("unknown def `{name}` in `(?&{name})`"))?;
+        out.push_str("(?:");
+        out.push_str(&expand(defs, def.get_ref(), depth + 1)?);
+        out.push(')');
+        rest = &after[end + 1..];
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+fn build_regex(
+    ctx: &mut Ctx<'_>,
+    defs: &BTreeMap<String, Spanned<String>>,
+    spanned: &Spanned<String>,
+    what: &str,
+) -> Option<Regex> {
+    let expanded = match expand(defs, spanned.get_ref(), 0) {
+        Ok(p) => p,
+        Err(msg) => {
+            ctx.problem(
+                Some(spanned.span()),
+                format!("{what}: {msg}"),
+                "in this pattern",
+                None,
+            );
+            return None;
+        }
+    };
+    match RegexBuilder::new(&expanded)
+        .size_limit(REGEX_SIZE_LIMIT)
+        .build()
+    {
+        Ok(r) => Some(r),
+        Err(e) => {
+            ctx.problem(
+                Some(spanned.span()),
+                format!("{what} does not compile"),
+                "this pattern",
+                Some(e.to_string()),
+            );
+            None
+        }
+    }
+}
+
+fn build_regexes(
+    ctx: &mut Ctx<'_>,
+    defs: &BTreeMap<String, Spanned<String>>,
+    list: &[Spanned<String>],
+    what: &str,
+) -> Option<Vec<Regex>> {
+    let mut ok = true;
+    let mut out = Vec::new();
+    for s in list {
+        match build_regex(ctx, defs, s, what) {
+            Some(r) => out.push(r),
+            None => ok = false,
+        }
+    }
+    ok.then_some(out)
+}
+
+fn kinds(ctx: &mut Ctx<'_>, list: &[Spanned<String>]) -> Option<Vec<FileKind>> {
+    let mut out = Vec::new();
+    let mut ok = true;
+    for k in list {
+        match kind::resolve(k.get_ref()) {
+            Some(ks) => out.extend(ks),
+            None => {
+                ok = false;
+                let known: Vec<&str> = FileKind::ALL
+                    .iter()
+                    .map(|k| k.as_str())
+                    .chain(kind::GROUPS.iter().copied())
+                    .collect();
+                ctx.problem(
+                    Some(k.span()),
+                    format!("unknown file kind `{}`", k.get_ref()),
+                    "unknown kind",
+                    Some(format!("known kinds and groups: {}", known.join(", "))),
+                );
+            }
+        }
+    }
+    out.sort();
+    out.dedup();
+    ok.then_some(out)
+}
+
+fn compile_rule(
+    ctx: &mut Ctx<'_>,
+    defs: &BTreeMap<String, Spanned<String>>,
+    spec: RuleSpec,
+    span: Range<usize>,
+    source_index: usize,
+) -> Option<Rule> {
+    let before = ctx.problems.len();
+    let id = spec.id.get_ref().clone();
+    if !is_rule_id(&id) {
+        ctx.problem(
+            Some(spec.id.span()),
+            format!("invalid rule id `{id}`"),
+            "rule id",
+            Some("ids are lowercase letters and digits separated by `.` or `-`, e.g. `localstack.api-key.leaked`".into()),
+        );
+    }
+    let severity = Severity::parse(spec.severity.get_ref());
+    if severity.is_none() {
+        ctx.problem(
+            Some(spec.severity.span()),
+            format!("unknown severity `{}`", spec.severity.get_ref()),
+            "severity",
+            Some("use one of: critical, high, medium, low, info".into()),
+        );
+    }
+    let precision = match &spec.precision {
+        Some(p) if !PRECISIONS.contains(&p.get_ref().as_str()) => {
+            ctx.problem(
+                Some(p.span()),
+                format!("unknown precision `{}`", p.get_ref()),
+                "precision",
+                Some(format!("use one of: {}", PRECISIONS.join(", "))),
+            );
+            String::new()
+        }
+        Some(p) => p.get_ref().clone(),
+        None => "high".to_string(),
+    };
+    if let Some(class) = &spec.class {
+        let ok = class
+            .strip_prefix('F')
+            .and_then(|n| n.parse::<u8>().ok())
+            .is_some_and(|n| (1..=99).contains(&n));
+        if !ok {
+            ctx.problem(
+                Some(span.clone()),
+                format!("class `{class}` is not of the form F<number>"),
+                "rule",
+                None,
+            );
+        }
+    }
+    let kinds_in = if spec.kinds.is_empty() {
+        Some(None)
+    } else {
+        kinds(ctx, &spec.kinds).map(Some)
+    };
+    let not_kinds = kinds(ctx, &spec.not_kinds);
+    let path_set = if spec.paths.is_empty() {
+        Some(None)
+    } else {
+        let mut b = globset::GlobSetBuilder::new();
+        let mut ok = true;
+        for p in &spec.paths {
+            match globset::GlobBuilder::new(p.get_ref())
+                .literal_separator(true)
+                .build()
+            {
+                Ok(g) => {
+                    b.add(g);
+                }
+                Err(e) => {
+                    ok = false;
+                    ctx.problem(
+                        Some(p.span()),
+                        format!("invalid path glob `{}`", p.get_ref()),
+                        "glob",
+                        Some(e.to_string()),
+                    );
+                }
+            }
+        }
+        if ok {
+            b.build().ok().map(Some)
+        } else {
+            None
+        }
+    };
+    let mut keywords = Vec::new();
+    for k in &spec.keywords {
+        if k.get_ref().trim().is_empty() {
+            ctx.problem(
+                Some(k.span()),
+                "empty keyword",
+                "keyword",
+                Some("remove it; a rule without keywords runs on every file".into()),
+            );
+        } else {
+            keywords.push(k.get_ref().to_ascii_lowercase());
+        }
+    }
+    let regex = build_regex(ctx, defs, &spec.regex, "regex");
+    let secret_group = match (&regex, &spec.secret_group) {
+        (Some(re), Some(g)) => match re
+            .capture_names()
+            .position(|n| n == Some(g.get_ref().as_str()))
+        {
+            Some(i) => Some(i),
+            None => {
+                ctx.problem(
+                    Some(g.span()),
+                    format!(
+                        "secret_group `{}` is not a named group of the regex",
+                        g.get_ref()
+                    ),
+                    "no such group",
+                    Some(format!("name it in the regex: (?P<{}>...)", g.get_ref())),
+                );
+                None
+            }
+        },
+        (Some(re), None) => re.capture_names().position(|n| n == Some("secret")),
+        _ => None,
+    };
+    let checksum = match &spec.checksum {
+        None => None,
+        Some(c) => match Checksum::parse(c.get_ref()) {
+            None => {
+                ctx.problem(
+                    Some(c.span()),
+                    format!("unknown checksum `{}`", c.get_ref()),
+                    "checksum",
+                    Some(format!("known: {}", Checksum::NAMES.join(", "))),
+                );
+                None
+            }
+            Some(alg) => {
+                let expect = match spec.checksum_expect.as_ref().map(|s| s.get_ref().as_str()) {
+                    None | Some("valid") => true,
+                    Some("invalid") => false,
+                    Some(other) => {
+                        let sp = spec.checksum_expect.as_ref().map(|s| s.span());
+                        ctx.problem(
+                            sp,
+                            format!("checksum_expect must be `valid` or `invalid`, not `{other}`"),
+                            "here",
+                            None,
+                        );
+                        true
+                    }
+                };
+                if secret_group.is_none() && regex.is_some() {
+                    ctx.problem(
+                        Some(c.span()),
+                        "a checksum needs a secret group to check",
+                        "checksum",
+                        Some("add (?P<secret>...) to the regex".into()),
+                    );
+                }
+                Some((alg, expect))
+            }
+        },
+    };
+    if spec.checksum.is_none() && spec.checksum_expect.is_some() {
+        ctx.problem(
+            spec.checksum_expect.as_ref().map(|s| s.span()),
+            "checksum_expect without checksum",
+            "here",
+            None,
+        );
+    }
+    if let Some(e) = spec.min_entropy {
+        if !(0.0..=8.0).contains(&e) {
+            ctx.problem(
+                Some(span.clone()),
+                format!("min_entropy {e} is outside 0.0..=8.0 bits per char"),
+                "rule",
+                None,
+            );
+        } else if secret_group.is_none() && regex.is_some() {
+            ctx.problem(
+                Some(span.clone()),
+                "min_entropy needs a secret group",
+                "rule",
+                None,
+            );
+        }
+    }
+    let allow = build_regexes(ctx, defs, &spec.allow, "allow pattern");
+    let allow_line = build_regexes(ctx, defs, &spec.allow_line, "allow_line pattern");
+    let file_requires = build_regexes(ctx, defs, &spec.file_requires, "file_requires pattern");
+    let file_excludes = build_regexes(ctx, defs, &spec.file_excludes, "file_excludes pattern");
+    if spec.migration.summary.trim().is_empty() {
+        ctx.problem(
+            Some(span.clone()),
+            "migration.summary is empty",
+            "rule",
+            Some("say what the user should do".into()),
+        );
+    }
+    if spec.title.trim().is_empty() || spec.description.trim().is_empty() {
+        ctx.problem(
+            Some(span.clone()),
+            "title and description must not be empty",
+            "rule",
+            None,
+        );
+    }
+    if spec.must_match.is_empty() {
+        ctx.problem(
+            Some(spec.id.span()),
+            format!("rule `{id}` has no must_match example"),
+            "rule",
+            Some("every rule carries at least one example it must match".into()),
+        );
+    }
+    let default_path =
+        default_example_path(kinds_in.as_ref().and_then(|k| k.as_ref()), &spec.paths);
+    let mut examples = Vec::new();
+    for (list, must) in [(&spec.must_match, true), (&spec.must_not_match, false)] {
+        for ex in list {
+            let (text, path) = match ex.get_ref() {
+                ExampleSpec::Text(t) => (t.clone(), default_path.clone()),
+                ExampleSpec::WithPath(w) => (w.text.clone(), w.path.clone()),
+            };
+            examples.push(Example {
+                text,
+                path,
+                must_match: must,
+                span: ex.span(),
+            });
+        }
+    }
+    let mut seen_refs = HashSet::new();
+    for r in spec
+        .references
+        .iter()
+        .chain(spec.migration.reference.iter())
+    {
+        if !(r.starts_with("https://") || r.starts_with("http://")) && seen_refs.insert(r) {
+            ctx.problem(
+                Some(span.clone()),
+                format!("reference `{r}` is not an http(s) URL"),
+                "rule",
+                None,
+            );
+        }
+    }
+    if ctx.problems.len() != before {
+        return None;
+    }
+    let line = ctx.source.text[..spec.id.span().start]
+        .lines()
+        .count()
+        .max(1);
+    Some(Rule {
+        id,
+        title: spec.title,
+        description: spec.description,
+        severity: severity?,
+        class: spec.class,
+        precision,
+        tags: spec.tags,
+        kinds: kinds_in?,
+        not_kinds: not_kinds?,
+        paths: spec.paths.iter().map(|p| p.get_ref().clone()).collect(),
+        path_set: path_set?,
+        keywords,
+        regex: regex?,
+        secret_group,
+        checksum,
+        min_entropy: spec.min_entropy,
+        allow: allow?,
+        allow_line: allow_line?,
+        file_requires: file_requires?,
+        file_excludes: file_excludes?,
+        migration: Migration {
+            summary: spec.migration.summary,
+            before: spec.migration.before,
+            after: spec.migration.after,
+            reference: spec.migration.reference,
+        },
+        references: spec.references,
+        examples,
+        origin: Origin {
+            file: ctx.source.name.clone(),
+            line,
+            span,
+            source_index,
+        },
+    })
+}
+
+/// A path that classifies as the rule's first kind (or satisfies its first
+/// path glob), so bare-string examples pass the rule's own gates.
+fn default_example_path(kinds: Option<&Vec<FileKind>>, paths: &[Spanned<String>]) -> String {
+    if let Some(glob) = paths.first() {
+        return glob
+            .get_ref()
+            .replace("**/", "")
+            .replace("**", "x")
+            .replace('*', "example");
+    }
+    let Some(kind) = kinds.and_then(|k| k.first()) else {
+        return "example.txt".into();
+    };
+    let candidates: &[&str] = match kind {
+        FileKind::Dotenv => &[".env"],
+        FileKind::Shell => &["example.sh"],
+        FileKind::PowerShell => &["example.ps1"],
+        FileKind::Nix => &["shell.nix"],
+        FileKind::Makefile => &["Makefile"],
+        FileKind::Dockerfile => &["Dockerfile"],
+        FileKind::Compose => &["docker-compose.yml"],
+        FileKind::Kubernetes => &["charts/app/values.yaml"],
+        FileKind::GithubActions => &[".github/workflows/example.yml"],
+        FileKind::GitlabCi => &[".gitlab-ci.yml"],
+        FileKind::CircleCi => &[".circleci/config.yml"],
+        FileKind::BitbucketPipelines => &["bitbucket-pipelines.yml"],
+        FileKind::Jenkinsfile => &["Jenkinsfile"],
+        FileKind::OtherCi => &[".drone.yml"],
+        FileKind::Terraform => &["example.auto.tfvars"],
+        FileKind::Yaml => &["example.yaml"],
+        FileKind::Json => &["example.json"],
+        FileKind::Toml => &["example.toml"],
+        FileKind::OtherConfig => &["example.ini"],
+        FileKind::Python => &["example.py"],
+        FileKind::Java => &["Example.java"],
+        FileKind::Go => &["example.go"],
+        FileKind::DotNet => &["Example.cs"],
+        FileKind::JavaScript => &["example.ts"],
+        FileKind::Rust => &["example.rs"],
+        FileKind::Ruby => &["example.rb"],
+        FileKind::OtherCode => &["example.c"],
+        FileKind::Docs => &["README.md"],
+        FileKind::Other => &["example.dat"],
+    };
+    candidates[0].to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rule_ids() {
+        assert!(is_rule_id("localstack.api-key.leaked"));
+        assert!(is_rule_id("a1"));
+        for bad in ["", "A", "a..b", "a-", ".a", "a b", "a_b"] {
+            assert!(!is_rule_id(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn defs_expand_and_report_unknown_names() {
+        let mut defs = BTreeMap::new();
+        let src = "x = 'a+'\n";
+        let parsed: BTreeMap<String, Spanned<String>> = toml::from_str(src).unwrap();
+        defs.extend(parsed);
+        assert_eq!(expand(&defs, "^(?&x)$", 0).unwrap(), "^(?:a+)$");
+        assert!(expand(&defs, "(?&y)", 0)
+            .unwrap_err()
+            .contains("unknown def `y`"));
+        assert!(expand(&defs, "(?&x", 0)
+            .unwrap_err()
+            .contains("unterminated"));
+    }
+
+    #[test]
+    fn default_example_paths_classify_as_their_kind() {
+        for k in FileKind::ALL {
+            let p = default_example_path(Some(&vec![*k]), &[]);
+            assert_eq!(kind::classify(&p), *k, "{p}");
+        }
+    }
+}

@@ -1,0 +1,103 @@
+//! Serde mirror of a rule file. These types only describe what the TOML says;
+//! `compile` checks them and turns them into [`crate::rules::Rule`].
+//!
+//! Every struct denies unknown fields so a typo in a rule file is an error that
+//! points at the offending key, never a silently ignored setting.
+
+// Field meanings are documented once, in README.md ("Rule format"); repeating
+// them on every serde field here would drift.
+#![allow(missing_docs)]
+
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use toml::Spanned;
+
+/// One rule file.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleFileSpec {
+    /// Named regex fragments, usable in any regex of this file as `(?&name)`.
+    #[serde(default)]
+    pub defs: BTreeMap<String, Spanned<String>>,
+    /// The rules.
+    #[serde(default)]
+    pub rule: Vec<Spanned<RuleSpec>>,
+}
+
+/// One `[[rule]]` table.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleSpec {
+    pub id: Spanned<String>,
+    pub title: String,
+    pub description: String,
+    pub severity: Spanned<String>,
+    #[serde(default)]
+    pub class: Option<String>,
+    #[serde(default)]
+    pub precision: Option<Spanned<String>>,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    #[serde(default)]
+    pub kinds: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub not_kinds: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub paths: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub keywords: Vec<Spanned<String>>,
+    pub regex: Spanned<String>,
+    #[serde(default)]
+    pub secret_group: Option<Spanned<String>>,
+    #[serde(default)]
+    pub checksum: Option<Spanned<String>>,
+    #[serde(default)]
+    pub checksum_expect: Option<Spanned<String>>,
+    #[serde(default)]
+    pub min_entropy: Option<f64>,
+    #[serde(default)]
+    pub allow: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub allow_line: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub file_requires: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub file_excludes: Vec<Spanned<String>>,
+    pub migration: MigrationSpec,
+    #[serde(default)]
+    pub references: Vec<String>,
+    #[serde(default)]
+    pub must_match: Vec<Spanned<ExampleSpec>>,
+    #[serde(default)]
+    pub must_not_match: Vec<Spanned<ExampleSpec>>,
+}
+
+/// What to do about a finding.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MigrationSpec {
+    pub summary: String,
+    #[serde(default)]
+    pub before: Option<String>,
+    #[serde(default)]
+    pub after: Option<String>,
+    #[serde(default)]
+    pub reference: Option<String>,
+}
+
+/// An example: a bare string (scanned as a file of the rule's first kind) or a
+/// table giving the path to scan it as.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum ExampleSpec {
+    Text(String),
+    WithPath(ExampleWithPath),
+}
+
+/// An example with an explicit path.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExampleWithPath {
+    pub text: String,
+    pub path: String,
+}

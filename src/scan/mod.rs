@@ -1,0 +1,407 @@
+//! Scanning: applies a [`RuleSet`] to file contents and produces findings.
+//!
+//! Per file the common case is one Aho-Corasick pass over the bytes: only rules
+//! whose keyword occurs (or that have none) run their regex, and line/column
+//! and snippets are computed only for hits. [`scan_all`] drives the walk and
+//! spreads files over one rayon pool, each worker reusing its read buffer.
+
+pub mod location;
+pub mod read;
+
+use crate::finding::{Finding, ScanStats, SecretView, SkipReason, Skipped};
+use crate::rules::{Rule, RuleSet};
+use crate::walk::kind::FileKind;
+use crate::walk::{self, Candidate, WalkEvent, WalkOptions};
+use location::Cursor;
+use rayon::prelude::*;
+use std::collections::HashMap;
+use std::ops::Range;
+use std::path::PathBuf;
+use std::time::Instant;
+
+/// Default per-file size cap (8 MiB).
+pub const DEFAULT_MAX_FILE_SIZE: u64 = 8 << 20;
+/// Default cap on findings of one rule in one file.
+pub const DEFAULT_MAX_MATCHES_PER_RULE: usize = 1000;
+
+/// Options that change what a scan reports.
+#[derive(Debug, Clone)]
+pub struct ScanOptions {
+    /// Keep raw secrets in findings (`--show-secrets`).
+    pub show_secrets: bool,
+    /// Stop a rule after this many findings in one file (counted as truncated).
+    pub max_matches_per_rule: usize,
+    /// Skip files larger than this.
+    pub max_file_size: u64,
+    /// Worker threads (0 = one per core).
+    pub threads: usize,
+}
+
+impl Default for ScanOptions {
+    fn default() -> Self {
+        ScanOptions {
+            show_secrets: false,
+            max_matches_per_rule: DEFAULT_MAX_MATCHES_PER_RULE,
+            max_file_size: DEFAULT_MAX_FILE_SIZE,
+            threads: 0,
+        }
+    }
+}
+
+/// Per-thread reusable state.
+#[derive(Default)]
+pub struct Scratch {
+    active: Vec<bool>,
+    buf: Vec<u8>,
+}
+
+/// Result of scanning one buffer.
+#[derive(Debug, Default)]
+pub struct FileScan {
+    /// Findings, sorted by position then rule id.
+    pub findings: Vec<Finding>,
+    /// Rules that hit their per-file cap.
+    pub truncated: Vec<String>,
+}
+
+/// A match that survived every filter, before positions are computed.
+struct Hit {
+    rule: usize,
+    whole: Range<usize>,
+    focus: Range<usize>,
+    secret: Option<Range<usize>>,
+}
+
+fn entropy(bytes: &[u8]) -> f64 {
+    if bytes.is_empty() {
+        return 0.0;
+    }
+    let mut counts = [0u32; 256];
+    for &b in bytes {
+        counts[b as usize] += 1;
+    }
+    let n = bytes.len() as f64;
+    counts
+        .iter()
+        .filter(|&&c| c > 0)
+        .map(|&c| {
+            let p = c as f64 / n;
+            -p * p.log2()
+        })
+        .sum()
+}
+
+fn trim_end(content: &[u8], mut r: Range<usize>) -> Range<usize> {
+    while r.end > r.start && content[r.end - 1].is_ascii_whitespace() {
+        r.end -= 1;
+    }
+    r
+}
+
+/// Runs one rule over `content`, appending surviving hits.
+fn run_rule(
+    rule: &Rule,
+    index: usize,
+    content: &[u8],
+    opts: &ScanOptions,
+    hits: &mut Vec<Hit>,
+) -> bool {
+    let mut context_ok: Option<bool> = None;
+    let mut count = 0;
+    for caps in rule.regex.captures_iter(content) {
+        let Some(m) = caps.get(0) else { continue };
+        if m.is_empty() {
+            continue;
+        }
+        let secret = rule
+            .secret_group
+            .and_then(|g| caps.get(g))
+            .filter(|s| !s.is_empty());
+        let value = secret.map_or(m.as_bytes(), |s| s.as_bytes());
+        if let (Some((alg, expect)), Some(s)) = (rule.checksum, secret) {
+            if alg.verify(s.as_bytes()) != expect {
+                continue;
+            }
+        }
+        if let (Some(min), Some(s)) = (rule.min_entropy, secret) {
+            if entropy(s.as_bytes()) < min {
+                continue;
+            }
+        }
+        if rule.allow.iter().any(|a| a.is_match(value)) {
+            continue;
+        }
+        if !rule.allow_line.is_empty() {
+            let line = location::line_bounds(content, m.start());
+            if rule
+                .allow_line
+                .iter()
+                .any(|a| a.is_match(&content[line.clone()]))
+            {
+                continue;
+            }
+        }
+        // Whole-file conditions are evaluated once, and only for files where
+        // the rule has a candidate hit.
+        let ok = *context_ok.get_or_insert_with(|| {
+            rule.file_requires.iter().all(|r| r.is_match(content))
+                && !rule.file_excludes.iter().any(|r| r.is_match(content))
+        });
+        if !ok {
+            return false;
+        }
+        let whole = trim_end(content, m.range());
+        let focus = secret.map_or(whole.clone(), |s| s.range());
+        hits.push(Hit {
+            rule: index,
+            whole,
+            focus,
+            secret: secret.map(|s| s.range()),
+        });
+        count += 1;
+        if count >= opts.max_matches_per_rule {
+            return true;
+        }
+    }
+    false
+}
+
+/// Scans one buffer as a file of `kind` at `path` (the reported path).
+pub fn scan_content(
+    rules: &RuleSet,
+    path: &str,
+    kind: FileKind,
+    content: &[u8],
+    opts: &ScanOptions,
+    active: &mut Vec<bool>,
+) -> FileScan {
+    rules.gate(content, active);
+    let mut hits = Vec::new();
+    let mut truncated = Vec::new();
+    for (i, rule) in rules.rules().iter().enumerate() {
+        if !active[i] || !rule.applies_to(kind, path) {
+            continue;
+        }
+        if run_rule(rule, i, content, opts, &mut hits) {
+            truncated.push(rule.id.clone());
+        }
+    }
+    if hits.is_empty() {
+        return FileScan {
+            findings: Vec::new(),
+            truncated,
+        };
+    }
+    hits.sort_by(|a, b| (a.focus.start, a.rule).cmp(&(b.focus.start, b.rule)));
+    let mut secrets: Vec<Range<usize>> = hits.iter().filter_map(|h| h.secret.clone()).collect();
+    secrets.sort_by_key(|r| (r.start, r.end));
+    secrets.dedup();
+    let mut cursor = Cursor::new(content);
+    let mut occurrences: HashMap<(usize, String), usize> = HashMap::new();
+    let findings = hits
+        .into_iter()
+        .map(|h| {
+            let rule = &rules.rules()[h.rule];
+            let location = cursor.location(h.focus.clone());
+            let secret = h.secret.as_ref().map(|s| {
+                SecretView::new(
+                    &String::from_utf8_lossy(&content[s.clone()]),
+                    opts.show_secrets,
+                )
+            });
+            let key = match &secret {
+                Some(s) => s.hash().to_string(),
+                None => normalise_ws(&content[h.whole.clone()]),
+            };
+            let n = occurrences.entry((h.rule, key.clone())).or_insert(0);
+            let fingerprint = fingerprint(&rule.id, path, &key, *n);
+            *n += 1;
+            Finding {
+                rule_id: rule.id.clone(),
+                severity: rule.severity,
+                path: path.to_string(),
+                location,
+                snippet: location::snippet(content, h.focus, &secrets, opts.show_secrets),
+                secret,
+                fingerprint,
+            }
+        })
+        .collect();
+    FileScan {
+        findings,
+        truncated,
+    }
+}
+
+fn normalise_ws(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Line-independent identity of a finding: rule, path, what was found, and
+/// how many identical findings precede it in the file.
+pub fn fingerprint(rule_id: &str, path: &str, key: &str, occurrence: usize) -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    for part in [
+        b"keysweep-fp-v1".as_slice(),
+        rule_id.as_bytes(),
+        path.as_bytes(),
+        key.as_bytes(),
+    ] {
+        h.update(part);
+        h.update([0]);
+    }
+    let hex = format!("{:x}", h.finalize());
+    format!("{}:{occurrence}", &hex[..32])
+}
+
+/// Everything a scan produced.
+#[derive(Debug, Default)]
+pub struct ScanOutput {
+    /// All findings, sorted by path, line, column, rule id.
+    pub findings: Vec<Finding>,
+    /// Skipped paths (ignored ones only counted in `stats`), sorted.
+    pub skipped: Vec<Skipped>,
+    /// Counters.
+    pub stats: ScanStats,
+}
+
+enum Outcome {
+    Scanned {
+        findings: Vec<Finding>,
+        bytes: u64,
+        truncated: Vec<String>,
+    },
+    Skipped(Skipped),
+}
+
+/// Scans one candidate with per-thread scratch space.
+fn scan_candidate(
+    rules: &RuleSet,
+    c: &Candidate,
+    opts: &ScanOptions,
+    scratch: &mut Scratch,
+) -> Outcome {
+    match read::read_file(&c.path, opts.max_file_size, &mut scratch.buf) {
+        Err((reason, detail)) => Outcome::Skipped(Skipped {
+            path: c.display.clone(),
+            reason,
+            detail,
+        }),
+        Ok(loaded) => {
+            let content = loaded.content(&scratch.buf);
+            let fs = scan_content(
+                rules,
+                &c.display,
+                c.kind,
+                content,
+                opts,
+                &mut scratch.active,
+            );
+            Outcome::Scanned {
+                findings: fs.findings,
+                bytes: loaded.size,
+                truncated: fs.truncated,
+            }
+        }
+    }
+}
+
+/// Walks `roots` and scans every candidate in parallel.
+pub fn scan_all(
+    roots: &[PathBuf],
+    walk_opts: &WalkOptions,
+    rules: &RuleSet,
+    opts: &ScanOptions,
+) -> ScanOutput {
+    let started = Instant::now();
+    let (tx, rx) = std::sync::mpsc::sync_channel::<WalkEvent>(4096);
+    let mut out = ScanOutput::default();
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(opts.threads)
+        .build();
+    let run = |out: &mut ScanOutput| {
+        std::thread::scope(|s| {
+            s.spawn(move || {
+                walk::walk(roots, walk_opts, &mut |ev| {
+                    // The receiver only goes away if scanning panicked; nothing to do then.
+                    let _ = tx.send(ev);
+                });
+            });
+            let outcomes: Vec<Outcome> = rx
+                .into_iter()
+                .par_bridge()
+                .map_init(Scratch::default, |scratch, ev| match ev {
+                    WalkEvent::File(c) => scan_candidate(rules, &c, opts, scratch),
+                    WalkEvent::Skip(s) => Outcome::Skipped(s),
+                })
+                .collect();
+            for o in outcomes {
+                match o {
+                    Outcome::Scanned {
+                        findings,
+                        bytes,
+                        truncated,
+                    } => {
+                        out.stats.files_scanned += 1;
+                        out.stats.bytes_scanned += bytes;
+                        out.findings.extend(findings);
+                        for t in truncated {
+                            *out.stats.truncated.entry(t).or_insert(0) += 1;
+                        }
+                    }
+                    Outcome::Skipped(s) => {
+                        *out.stats.skipped.entry(s.reason).or_insert(0) += 1;
+                        if s.reason != SkipReason::Ignored {
+                            out.skipped.push(s);
+                        }
+                    }
+                }
+            }
+        });
+    };
+    match pool {
+        Ok(pool) => pool.install(|| run(&mut out)),
+        // Building a pool only fails if threads cannot be spawned; fall back to
+        // the global pool rather than refusing to scan.
+        Err(_) => run(&mut out),
+    }
+    sort_findings(&mut out.findings);
+    out.skipped.sort();
+    out.stats.elapsed_ms = started.elapsed().as_millis() as u64;
+    out
+}
+
+/// Sorts findings into report order.
+pub fn sort_findings(findings: &mut [Finding]) {
+    findings.sort_by(|a, b| {
+        (&a.path, a.location.line, a.location.column, &a.rule_id).cmp(&(
+            &b.path,
+            b.location.line,
+            b.location.column,
+            &b.rule_id,
+        ))
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entropy_orders_placeholders_below_keys() {
+        assert!(entropy(b"xxxxxxxxxx") < 0.1);
+        assert!(entropy(b"1n5HqMitb2") > 3.0);
+    }
+
+    #[test]
+    fn fingerprints_ignore_line_numbers_but_not_occurrences() {
+        let a = fingerprint("r", "p", "k", 0);
+        assert_eq!(a, fingerprint("r", "p", "k", 0));
+        assert_ne!(a, fingerprint("r", "p", "k", 1));
+        assert_ne!(a, fingerprint("r", "q", "k", 0));
+    }
+}

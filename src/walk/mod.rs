@@ -1,0 +1,283 @@
+//! Walking: turns the paths given on the command line into candidate files,
+//! honouring `.gitignore` / `.ignore` / `.keysweepignore`, never entering `.git/`,
+//! never following symlinks, and reporting every path it leaves out.
+//!
+//! The walk itself is sequential (walkdir) and feeds the scanning pool through
+//! a channel: on the 2–8 cores keysweep typically runs on, reading directories
+//! is cheap next to scanning content, and one pool is simpler to reason about
+//! than two. Ignore files are matched with the `ignore` crate's gitignore
+//! matcher, applied top-down so that ignored paths can be counted — the
+//! `ignore` walker drops them without a trace.
+
+pub mod kind;
+
+use crate::error::Error;
+use crate::finding::{SkipReason, Skipped};
+use ignore::gitignore::{Gitignore, GitignoreBuilder};
+use ignore::Match;
+use kind::FileKind;
+use std::path::{Path, PathBuf};
+
+/// Ignore files read in every directory (besides `.gitignore` inside git repos).
+const IGNORE_FILES: &[&str] = &[".ignore", ".keysweepignore"];
+
+/// Options of a walk.
+#[derive(Debug, Clone, Default)]
+pub struct WalkOptions {
+    /// Scan everything: do not read any ignore file.
+    pub no_ignore: bool,
+}
+
+/// A file to scan.
+#[derive(Debug, Clone)]
+pub struct Candidate {
+    /// Where to read it.
+    pub path: PathBuf,
+    /// Path as reported (`/`-separated, no leading `./`).
+    pub display: String,
+    /// Kind from the path.
+    pub kind: FileKind,
+}
+
+/// What the walker produces.
+#[derive(Debug)]
+pub enum WalkEvent {
+    /// A file to scan.
+    File(Candidate),
+    /// A path left out, with the reason (ignored paths included).
+    Skip(Skipped),
+}
+
+/// Formats a path for reports: lossy UTF-8, `/` separators, no leading `./`.
+pub fn display_path(path: &Path) -> String {
+    let s = path.to_string_lossy().replace('\\', "/");
+    let mut s = s.as_str();
+    while let Some(rest) = s.strip_prefix("./") {
+        s = rest;
+    }
+    if s.is_empty() {
+        ".".into()
+    } else {
+        s.to_string()
+    }
+}
+
+/// Checks that every root exists and is readable; a bad root is a usage error.
+pub fn check_roots(roots: &[PathBuf]) -> Result<(), Error> {
+    for root in roots {
+        let res = std::fs::metadata(root).and_then(|m| {
+            if m.is_dir() {
+                std::fs::read_dir(root).map(|_| ())
+            } else {
+                std::fs::File::open(root).map(|_| ())
+            }
+        });
+        if let Err(e) = res {
+            return Err(Error::Root {
+                path: root.display().to_string(),
+                reason: e.to_string(),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Walks every root, calling `sink` for each file and skipped path. Files given
+/// explicitly are always scanned (like ripgrep), directories are filtered.
+pub fn walk(roots: &[PathBuf], opts: &WalkOptions, sink: &mut dyn FnMut(WalkEvent)) {
+    for root in roots {
+        walk_root(root, opts, sink);
+    }
+}
+
+fn walk_root(root: &Path, opts: &WalkOptions, sink: &mut dyn FnMut(WalkEvent)) {
+    let meta = match std::fs::metadata(root) {
+        Ok(m) => m,
+        Err(e) => {
+            sink(WalkEvent::Skip(Skipped {
+                path: display_path(root),
+                reason: SkipReason::Unreadable,
+                detail: e.to_string(),
+            }));
+            return;
+        }
+    };
+    if !meta.is_dir() {
+        let display = display_path(root);
+        sink(WalkEvent::File(Candidate {
+            path: root.to_path_buf(),
+            kind: kind::classify(&display),
+            display,
+        }));
+        return;
+    }
+    // Match ignore files against absolute paths so that matchers from parent
+    // directories (above the root) line up with the walked paths.
+    let abs_root = std::path::absolute(root).unwrap_or_else(|_| root.to_path_buf());
+    let git_root = if opts.no_ignore {
+        None
+    } else {
+        find_git_root(&abs_root)
+    };
+    let mut stack: Vec<(usize, Gitignore)> = Vec::new();
+    if !opts.no_ignore {
+        // Parents (up to the repository root) contribute ignore rules too, so a
+        // subdirectory scan sees the same files as a scan of the whole repo.
+        let mut parents: Vec<&Path> = abs_root.ancestors().skip(1).collect();
+        parents.reverse();
+        for dir in parents {
+            let inside_repo = git_root.as_deref().is_some_and(|g| dir.starts_with(g));
+            if inside_repo {
+                if let Some(gi) = load_ignores(dir, git_root.as_deref(), inside_repo) {
+                    stack.push((0, gi));
+                }
+            }
+        }
+    }
+    let base_len = stack.len();
+    let mut it = walkdir::WalkDir::new(&abs_root)
+        .follow_links(false)
+        .follow_root_links(true)
+        .into_iter();
+    while let Some(next) = it.next() {
+        let entry = match next {
+            Ok(e) => e,
+            Err(e) => {
+                let path = e
+                    .path()
+                    .map(|p| display_for(root, &abs_root, p))
+                    .unwrap_or_else(|| display_path(root));
+                let detail = e
+                    .io_error()
+                    .map_or_else(|| e.to_string(), |io| io.to_string());
+                sink(WalkEvent::Skip(Skipped {
+                    path,
+                    reason: SkipReason::Unreadable,
+                    detail,
+                }));
+                continue;
+            }
+        };
+        let depth = entry.depth();
+        while stack.len() > base_len && stack.last().is_some_and(|(d, _)| *d >= depth) {
+            stack.pop();
+        }
+        let ft = entry.file_type();
+        let is_dir = ft.is_dir();
+        if depth > 0 {
+            if is_dir && entry.file_name() == ".git" {
+                it.skip_current_dir();
+                continue;
+            }
+            if !opts.no_ignore && is_ignored(&stack, entry.path(), is_dir) {
+                let display = display_for(root, &abs_root, entry.path());
+                sink(WalkEvent::Skip(Skipped {
+                    path: display,
+                    reason: SkipReason::Ignored,
+                    detail: String::new(),
+                }));
+                if is_dir {
+                    it.skip_current_dir();
+                }
+                continue;
+            }
+        }
+        if is_dir {
+            if !opts.no_ignore {
+                let inside_repo = git_root
+                    .as_deref()
+                    .is_some_and(|g| entry.path().starts_with(g));
+                if let Some(gi) = load_ignores(entry.path(), git_root.as_deref(), inside_repo) {
+                    stack.push((depth, gi));
+                }
+            }
+            continue;
+        }
+        let display = display_for(root, &abs_root, entry.path());
+        if ft.is_file() {
+            sink(WalkEvent::File(Candidate {
+                path: entry.path().to_path_buf(),
+                kind: kind::classify(&display),
+                display,
+            }));
+        } else if ft.is_symlink() {
+            sink(WalkEvent::Skip(Skipped {
+                path: display,
+                reason: SkipReason::Symlink,
+                detail: "symbolic links are not followed".into(),
+            }));
+        } else {
+            sink(WalkEvent::Skip(Skipped {
+                path: display,
+                reason: SkipReason::Special,
+                detail: "not a regular file".into(),
+            }));
+        }
+    }
+}
+
+fn display_for(root: &Path, abs_root: &Path, path: &Path) -> String {
+    match path.strip_prefix(abs_root) {
+        Ok(rel) if rel.as_os_str().is_empty() => display_path(root),
+        Ok(rel) => display_path(&root.join(rel)),
+        Err(_) => display_path(path),
+    }
+}
+
+fn is_ignored(stack: &[(usize, Gitignore)], path: &Path, is_dir: bool) -> bool {
+    // The deepest matcher with an opinion wins, as in git.
+    for (_, gi) in stack.iter().rev() {
+        match gi.matched(path, is_dir) {
+            Match::Ignore(_) => return true,
+            Match::Whitelist(_) => return false,
+            Match::None => {}
+        }
+    }
+    false
+}
+
+fn find_git_root(start: &Path) -> Option<PathBuf> {
+    start
+        .ancestors()
+        .find(|d| d.join(".git").exists())
+        .map(Path::to_path_buf)
+}
+
+/// Builds the matcher for one directory's ignore files; `None` when it has none.
+fn load_ignores(dir: &Path, git_root: Option<&Path>, inside_repo: bool) -> Option<Gitignore> {
+    let mut builder = GitignoreBuilder::new(dir);
+    let mut any = false;
+    let mut add = |p: PathBuf| {
+        if p.is_file() {
+            // A malformed line is skipped by the builder with an error we
+            // cannot attach to a finding; the rest of the file still applies.
+            let _ = builder.add(p);
+            any = true;
+        }
+    };
+    if inside_repo {
+        add(dir.join(".gitignore"));
+        if git_root == Some(dir) {
+            add(dir.join(".git/info/exclude"));
+        }
+    }
+    for name in IGNORE_FILES {
+        add(dir.join(name));
+    }
+    if !any {
+        return None;
+    }
+    builder.build().ok().filter(|gi| !gi.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn display_paths_are_normalised() {
+        assert_eq!(display_path(Path::new("./a/b")), "a/b");
+        assert_eq!(display_path(Path::new(".")), ".");
+        assert_eq!(display_path(Path::new("a\\b")), "a/b");
+    }
+}
