@@ -28,6 +28,7 @@ struct LineSource {
     name: String,
     text: String,
     line: usize,
+    column: usize,
 }
 
 impl SourceCode for LineSource {
@@ -42,7 +43,7 @@ impl SourceCode for LineSource {
             self.text.as_bytes(),
             (0, self.text.len()).into(),
             self.line.saturating_sub(1),
-            0,
+            self.column.saturating_sub(1),
             1,
         )))
     }
@@ -145,12 +146,10 @@ pub fn render_finding(finding: &Finding, rule: Option<&Rule>, opts: &HumanOption
         rule,
         span: (start, end - start).into(),
         source: LineSource {
-            name: format!(
-                "{}:{}:{}",
-                finding.path, finding.location.line, finding.location.column
-            ),
+            name: finding.path.clone(),
             text,
             line: finding.location.line,
+            column: finding.location.column,
         },
     };
     let theme = if opts.color {

@@ -1,1 +1,5 @@
+//! keysweep's integration tests: one test binary, one module per concern.
 
+mod util;
+
+mod rules;

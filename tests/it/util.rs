@@ -1,0 +1,67 @@
+//! Test harness: run the keysweep binary, locate fixtures, build temp trees.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// Repository root (where Cargo.toml is).
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Path of a file or directory under `fixtures/`.
+pub fn fixture(rel: &str) -> PathBuf {
+    root().join("fixtures").join(rel)
+}
+
+/// A command for the keysweep binary built for these tests, run from the repo root.
+pub fn keysweep() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_keysweep"));
+    c.current_dir(root());
+    c.env_remove("NO_COLOR");
+    c
+}
+
+/// Runs keysweep with `args` from `dir`.
+pub fn run_in(dir: &Path, args: &[&str]) -> Output {
+    keysweep().current_dir(dir).args(args).output().expect("keysweep binary runs")
+}
+
+/// Runs keysweep with `args` from the repo root.
+pub fn run(args: &[&str]) -> Output {
+    keysweep().args(args).output().expect("keysweep binary runs")
+}
+
+/// stdout as UTF-8 (lossy).
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// stderr as UTF-8 (lossy).
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// Exit code (panics on signal death, which is itself a test failure).
+pub fn code(o: &Output) -> i32 {
+    o.status.code().expect("process exited normally")
+}
+
+/// A temporary directory with the given files (path → content).
+pub fn temp_tree(files: &[(&str, &[u8])]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("temp dir");
+    for (rel, content) in files {
+        let p = dir.path().join(rel);
+        if let Some(parent) = p.parent() {
+            std::fs::create_dir_all(parent).expect("mkdir");
+        }
+        std::fs::write(&p, content).expect("write fixture file");
+    }
+    dir
+}
+
+/// Parses a JSON report from stdout.
+pub fn json(o: &Output) -> serde_json::Value {
+    serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {}", stdout(o)))
+}
