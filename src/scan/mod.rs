@@ -91,9 +91,14 @@ fn entropy(bytes: &[u8]) -> f64 {
         .sum()
 }
 
-fn trim_end(content: &[u8], mut r: Range<usize>) -> Range<usize> {
+/// Trims ASCII whitespace at both ends: rules often consume the separator
+/// before a name (a newline included), which must not move the reported line.
+fn trim(content: &[u8], mut r: Range<usize>) -> Range<usize> {
     while r.end > r.start && content[r.end - 1].is_ascii_whitespace() {
         r.end -= 1;
+    }
+    while r.start < r.end && content[r.start].is_ascii_whitespace() {
+        r.start += 1;
     }
     r
 }
@@ -131,8 +136,9 @@ fn run_rule(
         if rule.allow.iter().any(|a| a.is_match(value)) {
             continue;
         }
+        let whole = trim(content, m.range());
         if !rule.allow_line.is_empty() {
-            let line = location::line_bounds(content, m.start());
+            let line = location::line_bounds(content, whole.start);
             if rule
                 .allow_line
                 .iter()
@@ -150,7 +156,6 @@ fn run_rule(
         if !ok {
             return false;
         }
-        let whole = trim_end(content, m.range());
         let focus = secret.map_or(whole.clone(), |s| s.range());
         hits.push(Hit {
             rule: index,

@@ -6,7 +6,13 @@ use crate::util::*;
 #[test]
 fn default_pack_examples_all_pass() {
     let o = run(&["rules", "check"]);
-    assert_eq!(code(&o), 0, "rules check failed:\n{}{}", stdout(&o), stderr(&o));
+    assert_eq!(
+        code(&o),
+        0,
+        "rules check failed:\n{}{}",
+        stdout(&o),
+        stderr(&o)
+    );
     assert!(stdout(&o).contains("rules OK"), "{}", stdout(&o));
 }
 
@@ -18,6 +24,9 @@ fn every_rule_file_on_disk_is_embedded() {
         .filter(|n| n.ends_with(".toml"))
         .collect();
     on_disk.sort();
-    let embedded: Vec<String> = keysweep::rules::embedded::DEFAULT_RULES.iter().map(|(n, _)| n.to_string()).collect();
+    let embedded: Vec<String> = keysweep::rules::embedded::DEFAULT_RULES
+        .iter()
+        .map(|(n, _)| n.to_string())
+        .collect();
     assert_eq!(on_disk, embedded);
 }

@@ -25,12 +25,19 @@ pub fn keysweep() -> Command {
 
 /// Runs keysweep with `args` from `dir`.
 pub fn run_in(dir: &Path, args: &[&str]) -> Output {
-    keysweep().current_dir(dir).args(args).output().expect("keysweep binary runs")
+    keysweep()
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .expect("keysweep binary runs")
 }
 
 /// Runs keysweep with `args` from the repo root.
 pub fn run(args: &[&str]) -> Output {
-    keysweep().args(args).output().expect("keysweep binary runs")
+    keysweep()
+        .args(args)
+        .output()
+        .expect("keysweep binary runs")
 }
 
 /// stdout as UTF-8 (lossy).
@@ -63,5 +70,6 @@ pub fn temp_tree(files: &[(&str, &[u8])]) -> tempfile::TempDir {
 
 /// Parses a JSON report from stdout.
 pub fn json(o: &Output) -> serde_json::Value {
-    serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {}", stdout(o)))
+    serde_json::from_slice(&o.stdout)
+        .unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {}", stdout(o)))
 }
