@@ -141,14 +141,14 @@ impl Serialize for SecretView {
 /// Redacts a secret, keeping a short recognisable prefix.
 ///
 /// An Auth Token keeps its `ls…-` prefix and four characters; other values keep
-/// up to four characters (never more than a third of the value); short values
-/// are masked entirely. At most six `*` are printed so the length of long
+/// up to four characters (never more than a third of the value); values of up to
+/// eight characters are masked entirely. At most six `*` are printed so the length of long
 /// secrets is not disclosed exactly.
 pub fn redact(raw: &str) -> String {
     let chars: Vec<char> = raw.chars().collect();
     let prefix_len = token_prefix_len(raw);
     let body = chars.len() - prefix_len;
-    let keep = if body <= 6 { 0 } else { (body / 3).min(4) };
+    let keep = if body <= 8 { 0 } else { (body / 3).min(4) };
     let masked = (body - keep).clamp(1, 6);
     let mut out: String = chars[..prefix_len + keep].iter().collect();
     out.extend(std::iter::repeat_n('*', masked));

@@ -241,7 +241,8 @@ mod tests {
                 .collect::<String>(),
             "Zq8******"
         );
-        let shown = snippet(text, 15..25, &[15..25], true);
+        let secret = 15..25;
+        let shown = snippet(text, 15..25, std::slice::from_ref(&secret), true);
         assert_eq!(shown.text, "A=4dR9xK2pQz B=Zq8mN3vL7w");
     }
 
@@ -251,7 +252,13 @@ mod tests {
         text.extend_from_slice(b" KEY=4dR9xK2pQz ");
         text.extend(vec![b'y'; 1000]);
         let start = 1005;
-        let snip = snippet(&text, start..start + 10, &[start..start + 10], false);
+        let secret = start..start + 10;
+        let snip = snippet(
+            &text,
+            start..start + 10,
+            std::slice::from_ref(&secret),
+            false,
+        );
         assert!(snip.text.starts_with('…') && snip.text.ends_with('…'));
         assert!(snip.text.contains("KEY=4dR******"));
         assert!(snip.text.chars().count() < 200);

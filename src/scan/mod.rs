@@ -197,7 +197,7 @@ pub fn scan_content(
             truncated,
         };
     }
-    hits.sort_by(|a, b| (a.focus.start, a.rule).cmp(&(b.focus.start, b.rule)));
+    hits.sort_by_key(|h| (h.focus.start, h.rule));
     let mut secrets: Vec<Range<usize>> = hits.iter().filter_map(|h| h.secret.clone()).collect();
     secrets.sort_by_key(|r| (r.start, r.end));
     secrets.dedup();

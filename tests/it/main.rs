@@ -2,4 +2,6 @@
 
 mod util;
 
+mod formats;
 mod rules;
+mod scan;

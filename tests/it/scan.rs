@@ -1,0 +1,391 @@
+//! End-to-end scans of the fixture repositories: every expected finding (and
+//! nothing else) is reported, exit codes, skipped-file accounting, ignore files.
+
+use crate::util::*;
+use std::collections::BTreeMap;
+
+/// (path, line, class) → count, from an expected-results TSV.
+fn expected(tsv: &str) -> BTreeMap<(String, u64, String), usize> {
+    let text = std::fs::read_to_string(fixture(&format!("expected/{tsv}"))).unwrap();
+    let mut m = BTreeMap::new();
+    for line in text.lines().skip(1).filter(|l| !l.trim().is_empty()) {
+        let cols: Vec<&str> = line.split('\t').collect();
+        assert!(cols.len() >= 3, "malformed row in {tsv}: {line}");
+        *m.entry((
+            cols[0].to_string(),
+            cols[1].parse().unwrap(),
+            cols[2].to_string(),
+        ))
+        .or_insert(0) += 1;
+    }
+    m
+}
+
+/// Same shape from a JSON report, paths made relative to `prefix`.
+fn reported(report: &serde_json::Value, prefix: &str) -> BTreeMap<(String, u64, String), usize> {
+    let mut m = BTreeMap::new();
+    for f in report["findings"].as_array().unwrap() {
+        let path = f["path"]
+            .as_str()
+            .unwrap()
+            .strip_prefix(prefix)
+            .unwrap()
+            .to_string();
+        let class = f["class"].as_str().unwrap_or("-").to_string();
+        *m.entry((path, f["line"].as_u64().unwrap(), class))
+            .or_insert(0) += 1;
+    }
+    m
+}
+
+fn assert_scenario(dir: &str, tsv: &str) {
+    let o = run(&[
+        "scan",
+        &format!("fixtures/{dir}"),
+        "--format",
+        "json",
+        "--fail-on",
+        "never",
+    ]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let got = reported(&json(&o), &format!("fixtures/{dir}/"));
+    let want = expected(tsv);
+    let missing: Vec<_> = want.iter().filter(|(k, n)| got.get(*k) < Some(n)).collect();
+    let extra: Vec<_> = got.iter().filter(|(k, n)| want.get(*k) < Some(n)).collect();
+    assert!(
+        missing.is_empty() && extra.is_empty(),
+        "{dir}: missing {missing:#?}\nunexpected {extra:#?}"
+    );
+}
+
+#[test]
+fn demo_repo_yields_exactly_the_expected_findings() {
+    assert_scenario("demo", "demo-findings.tsv");
+}
+
+#[test]
+fn edge_cases_of_the_spec_are_classified_as_expected() {
+    assert_scenario("repos/edge-cases", "edge-cases.tsv");
+}
+
+#[test]
+fn encodings_crlf_bom_utf16_and_invalid_utf8_are_scanned() {
+    assert_scenario("repos/encodings", "encodings.tsv");
+}
+
+#[test]
+fn migrated_repo_is_clean_and_exits_zero() {
+    assert_scenario("repos/clean", "clean.tsv");
+    let o = run(&["scan", "fixtures/repos/clean"]);
+    assert_eq!(code(&o), 0, "{}", stdout(&o));
+    assert!(stdout(&o).contains("no findings"));
+}
+
+#[test]
+fn binary_files_are_skipped_and_counted() {
+    let o = run(&["scan", "fixtures/repos/binary", "--format", "json"]);
+    assert_eq!(code(&o), 0);
+    let r = json(&o);
+    assert_eq!(r["findings"].as_array().unwrap().len(), 0);
+    assert!(
+        r["summary"]["skipped"]["binary"].as_u64().unwrap() >= 1,
+        "{r}"
+    );
+}
+
+#[test]
+fn gitignored_files_are_counted_not_scanned_unless_no_ignore() {
+    let o = run(&[
+        "scan",
+        "fixtures/demo",
+        "--format",
+        "json",
+        "--fail-on",
+        "never",
+    ]);
+    let r = json(&o);
+    assert!(r["summary"]["skipped"]["ignored"].as_u64().unwrap() >= 1);
+    let in_build = |r: &serde_json::Value| {
+        r["findings"].as_array().unwrap().iter().any(|f| {
+            f["path"]
+                .as_str()
+                .unwrap()
+                .starts_with("fixtures/demo/build/")
+        })
+    };
+    assert!(!in_build(&r));
+    let o = run(&[
+        "scan",
+        "fixtures/demo",
+        "--format",
+        "json",
+        "--fail-on",
+        "never",
+        "--no-ignore",
+    ]);
+    assert!(in_build(&json(&o)), "--no-ignore must scan build/");
+}
+
+#[test]
+fn keysweepignore_excludes_paths_inside_a_git_repo_and_out() {
+    let dir = temp_tree(&[
+        ("keep.env", b"LOCALSTACK_API_KEY=7tQk2LmZ9x\n"),
+        ("vendor/skip.env", b"LOCALSTACK_API_KEY=7tQk2LmZ9x\n"),
+        (".keysweepignore", b"vendor/\n"),
+    ]);
+    let o = run_in(
+        dir.path(),
+        &["scan", ".", "--format", "json", "--fail-on", "never"],
+    );
+    let r = json(&o);
+    let paths: Vec<&str> = r["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["path"].as_str().unwrap())
+        .collect();
+    assert!(
+        paths.contains(&"keep.env") && !paths.iter().any(|p| p.starts_with("vendor")),
+        "{paths:?}"
+    );
+    assert_eq!(r["summary"]["skipped"]["ignored"], 1);
+}
+
+#[test]
+fn never_descends_into_dot_git_but_scans_hidden_ci_files() {
+    let dir = temp_tree(&[
+        (".git/config", b"LOCALSTACK_API_KEY=7tQk2LmZ9x\n"),
+        (
+            ".github/workflows/ci.yml",
+            b"env:\n  LOCALSTACK_API_KEY: ${{ secrets.LOCALSTACK_API_KEY }}\n",
+        ),
+    ]);
+    let r = json(&run_in(
+        dir.path(),
+        &["scan", "--format", "json", "--fail-on", "never"],
+    ));
+    let paths: Vec<&str> = r["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(paths, vec![".github/workflows/ci.yml"]);
+}
+
+#[test]
+fn exit_codes_follow_fail_on() {
+    let medium_only = temp_tree(&[(
+        "docker-compose.yml",
+        b"services:\n  ls:\n    image: localstack/localstack:latest\n",
+    )]);
+    let d = medium_only.path();
+    assert_eq!(
+        code(&run_in(d, &["scan"])),
+        1,
+        "default --fail-on low fails on medium"
+    );
+    assert_eq!(code(&run_in(d, &["scan", "--fail-on", "medium"])), 1);
+    assert_eq!(code(&run_in(d, &["scan", "--fail-on", "high"])), 0);
+    assert_eq!(code(&run_in(d, &["scan", "--fail-on", "never"])), 0);
+    let info_only = temp_tree(&[(
+        "docker-compose.yml",
+        b"services:\n  ls:\n    image: localstack/localstack:3.8\n",
+    )]);
+    let o = run_in(info_only.path(), &["scan", "--format", "json"]);
+    assert_eq!(json(&o)["summary"]["by_severity"]["info"], 1);
+    assert_eq!(code(&o), 0, "info findings never fail");
+    let o = run(&["scan", "no/such/path"]);
+    assert_eq!(code(&o), 2);
+    assert!(stderr(&o).contains("no/such/path"), "{}", stderr(&o));
+    assert_eq!(code(&run(&["scan", "--fail-on", "sometimes"])), 2);
+}
+
+#[test]
+fn skipped_files_are_counted_by_reason_and_named() {
+    let dir = temp_tree(&[
+        (
+            "big.env",
+            format!("LOCALSTACK_API_KEY=7tQk2LmZ9x\n{}", "#".repeat(500)).as_bytes(),
+        ),
+        ("bin.dat", b"\x00\x01LOCALSTACK_API_KEY=7tQk2LmZ9x"),
+        ("ok.env", b"LOCALSTACK_API_KEY=7tQk2LmZ9x\n"),
+        ("empty.env", b""),
+    ]);
+    #[cfg(unix)]
+    std::os::unix::fs::symlink("ok.env", dir.path().join("link.env")).unwrap();
+    let o = run_in(
+        dir.path(),
+        &[
+            "scan",
+            "--format",
+            "json",
+            "--max-file-size",
+            "100",
+            "--fail-on",
+            "never",
+        ],
+    );
+    let r = json(&o);
+    let s = &r["summary"];
+    assert_eq!(s["files_scanned"], 2, "{r}");
+    assert_eq!(s["skipped"]["too-large"], 1);
+    assert_eq!(s["skipped"]["binary"], 1);
+    #[cfg(unix)]
+    assert_eq!(s["skipped"]["symlink"], 1);
+    let skipped: Vec<&str> = r["skipped"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["path"].as_str().unwrap())
+        .collect();
+    assert!(
+        skipped.contains(&"big.env") && skipped.contains(&"bin.dat"),
+        "{skipped:?}"
+    );
+    let human = stdout(&run_in(
+        dir.path(),
+        &["scan", "--max-file-size", "100", "--fail-on", "never", "-q"],
+    ));
+    assert!(
+        human.contains("1 too-large") && human.contains("skipped big.env (too-large)"),
+        "{human}"
+    );
+}
+
+#[test]
+fn explicit_file_arguments_are_scanned_even_if_ignored() {
+    let o = run(&[
+        "scan",
+        "fixtures/demo/build/ci.env",
+        "--format",
+        "json",
+        "--fail-on",
+        "never",
+    ]);
+    assert!(!json(&o)["findings"].as_array().unwrap().is_empty());
+}
+
+#[test]
+fn human_report_shows_location_line_rule_and_migration() {
+    let dir = temp_tree(&[(".env", b"# local\nLOCALSTACK_API_KEY=7tQk2LmZ9x\n")]);
+    let o = run_in(dir.path(), &["scan", "--color", "never"]);
+    let out = stdout(&o);
+    assert_eq!(code(&o), 1);
+    assert!(out.contains(".env:2:20"), "{out}");
+    assert!(
+        out.contains("[high] Legacy LocalStack API key committed in clear"),
+        "{out}"
+    );
+    assert!(out.contains("localstack.api-key.leaked"), "{out}");
+    assert!(out.contains("LOCALSTACK_API_KEY=7tQ******"), "{out}");
+    assert!(out.contains("after:"), "{out}");
+    assert!(out.contains("keysweep: 1 finding (1 high)"), "{out}");
+    assert!(out.contains("scanned 1 file"), "{out}");
+    assert!(
+        !out.contains('\u{1b}'),
+        "no colour codes with --color never"
+    );
+}
+
+#[test]
+fn fingerprints_survive_moved_lines_and_change_with_the_secret() {
+    let fp = |content: &[u8]| -> Vec<String> {
+        let dir = temp_tree(&[(".env", content)]);
+        let r = json(&run_in(
+            dir.path(),
+            &["scan", "--format", "json", "--fail-on", "never"],
+        ));
+        r["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["fingerprint"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let a = fp(b"LOCALSTACK_API_KEY=7tQk2LmZ9x\n");
+    let b = fp(b"# moved\n\n\nLOCALSTACK_API_KEY=7tQk2LmZ9x\n");
+    let c = fp(b"LOCALSTACK_API_KEY=Hb4nW8pRz1\n");
+    assert!(!a.is_empty());
+    assert_eq!(a, b);
+    assert_ne!(a, c);
+}
+
+#[test]
+fn rules_list_shows_every_rule_with_keywords() {
+    let o = run(&["rules", "list", "--format", "json"]);
+    assert_eq!(code(&o), 0);
+    let list = json(&o);
+    let rules = list.as_array().unwrap();
+    assert!(rules.len() >= 25);
+    for r in rules {
+        assert!(r["id"].as_str().unwrap().starts_with("localstack."));
+        assert!(["critical", "high", "medium", "low", "info"]
+            .contains(&r["severity"].as_str().unwrap()));
+    }
+    let table = stdout(&run(&["rules", "list"]));
+    assert!(table.contains("localstack.auth-token.leaked") && table.contains("critical"));
+}
+
+#[test]
+fn user_rules_extend_or_replace_the_pack() {
+    let dir = temp_tree(&[
+        (
+            "extra.toml",
+            br#"[[rule]]
+id = "acme.internal-token"
+title = "ACME token"
+description = "An internal token."
+severity = "high"
+keywords = ["acme_tok"]
+regex = '''ACME_TOK=(?P<secret>[a-z0-9]{12})'''
+must_match = ["ACME_TOK=abcdef123456"]
+[rule.migration]
+summary = "Rotate it."
+"#,
+        ),
+        (
+            "app.env",
+            b"ACME_TOK=abcdef123456\nLOCALSTACK_API_KEY=7tQk2LmZ9x\n",
+        ),
+    ]);
+    let ids = |args: &[&str]| -> Vec<String> {
+        let r = json(&run_in(dir.path(), args));
+        r["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["rule_id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let both = ids(&[
+        "scan",
+        "app.env",
+        "--rules",
+        "extra.toml",
+        "--format",
+        "json",
+    ]);
+    assert!(
+        both.contains(&"acme.internal-token".into())
+            && both.contains(&"localstack.api-key.leaked".into()),
+        "{both:?}"
+    );
+    let only = ids(&[
+        "scan",
+        "app.env",
+        "--rules",
+        "extra.toml",
+        "--no-default-rules",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(only, vec!["acme.internal-token".to_string()]);
+    assert_eq!(
+        code(&run_in(
+            dir.path(),
+            &["rules", "check", "--rules", "extra.toml"]
+        )),
+        0
+    );
+}
