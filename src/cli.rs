@@ -26,6 +26,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Scan files and directories and report every finding with its migration.
+    #[command(after_help = AFTER_HELP)]
     Scan(ScanArgs),
     /// List or check rules.
     #[command(subcommand)]
