@@ -122,15 +122,7 @@ fn sarif_meets_github_code_scanning_requirements() {
 
 #[test]
 fn json_report_is_versioned_and_complete() {
-    let o = run(&[
-        "scan",
-        "fixtures/demo",
-        "--format",
-        "json",
-        "--fail-on",
-        "never",
-    ]);
-    let r = json(&o);
+    let r = scan_json(&["fixtures/demo"]);
     assert_eq!(r["format"], "keysweep-report");
     assert_eq!(r["version"], 1);
     let f = &r["findings"][0];

@@ -53,11 +53,7 @@ fn invalid_rule_files_are_reported_with_their_line() {
         let err = stderr(&o);
         assert_eq!(code(&o), 2, "{file}: {err}");
         // miette wraps long messages; compare with the wrapping undone.
-        let flat = err
-            .replace('│', " ")
-            .split_whitespace()
-            .collect::<Vec<_>>()
-            .join(" ");
+        let flat = flat(&err);
         assert!(
             flat.contains(message),
             "{file}: expected `{message}` in\n{err}"
@@ -86,11 +82,7 @@ fn failing_examples_and_must_not_match_are_both_reported() {
     ]);
     let err = stderr(&o);
     assert!(err.contains("2 problem(s)"), "{err}");
-    let flat = err
-        .replace('│', " ")
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ");
+    let flat = flat(&err);
     assert!(
         flat.contains("must_not_match example produced 1 finding(s)"),
         "{err}"

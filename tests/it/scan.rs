@@ -95,35 +95,16 @@ fn binary_files_are_skipped_and_counted() {
 
 #[test]
 fn gitignored_files_are_counted_not_scanned_unless_no_ignore() {
-    let o = run(&[
-        "scan",
-        "fixtures/demo",
-        "--format",
-        "json",
-        "--fail-on",
-        "never",
-    ]);
-    let r = json(&o);
+    let r = scan_json(&["fixtures/demo"]);
     assert!(r["summary"]["skipped"]["ignored"].as_u64().unwrap() >= 1);
     let in_build = |r: &serde_json::Value| {
-        r["findings"].as_array().unwrap().iter().any(|f| {
-            f["path"]
-                .as_str()
-                .unwrap()
-                .starts_with("fixtures/demo/build/")
-        })
+        finding_paths(r)
+            .iter()
+            .any(|p| p.starts_with("fixtures/demo/build/"))
     };
     assert!(!in_build(&r));
-    let o = run(&[
-        "scan",
-        "fixtures/demo",
-        "--format",
-        "json",
-        "--fail-on",
-        "never",
-        "--no-ignore",
-    ]);
-    assert!(in_build(&json(&o)), "--no-ignore must scan build/");
+    let r = scan_json(&["fixtures/demo", "--no-ignore"]);
+    assert!(in_build(&r), "--no-ignore must scan build/");
 }
 
 #[test]
@@ -133,19 +114,10 @@ fn keysweepignore_excludes_paths_inside_a_git_repo_and_out() {
         ("vendor/skip.env", b"LOCALSTACK_API_KEY=7tQk2LmZ9x\n"),
         (".keysweepignore", b"vendor/\n"),
     ]);
-    let o = run_in(
-        dir.path(),
-        &["scan", ".", "--format", "json", "--fail-on", "never"],
-    );
-    let r = json(&o);
-    let paths: Vec<&str> = r["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["path"].as_str().unwrap())
-        .collect();
+    let r = scan_json_in(dir.path(), &["."]);
+    let paths = finding_paths(&r);
     assert!(
-        paths.contains(&"keep.env") && !paths.iter().any(|p| p.starts_with("vendor")),
+        paths.contains(&"keep.env".to_string()) && !paths.iter().any(|p| p.starts_with("vendor")),
         "{paths:?}"
     );
     assert_eq!(r["summary"]["skipped"]["ignored"], 1);
@@ -160,17 +132,8 @@ fn never_descends_into_dot_git_but_scans_hidden_ci_files() {
             b"env:\n  LOCALSTACK_API_KEY: ${{ secrets.LOCALSTACK_API_KEY }}\n",
         ),
     ]);
-    let r = json(&run_in(
-        dir.path(),
-        &["scan", "--format", "json", "--fail-on", "never"],
-    ));
-    let paths: Vec<&str> = r["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["path"].as_str().unwrap())
-        .collect();
-    assert_eq!(paths, vec![".github/workflows/ci.yml"]);
+    let r = scan_json_in(dir.path(), &[]);
+    assert_eq!(finding_paths(&r), vec![".github/workflows/ci.yml"]);
 }
 
 #[test]

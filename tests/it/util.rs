@@ -73,3 +73,36 @@ pub fn json(o: &Output) -> serde_json::Value {
     serde_json::from_slice(&o.stdout)
         .unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {}", stdout(o)))
 }
+
+/// `keysweep scan ARGS --format json --fail-on never` run from `dir`, parsed.
+pub fn scan_json_in(dir: &Path, args: &[&str]) -> serde_json::Value {
+    let mut all = vec!["scan"];
+    all.extend_from_slice(args);
+    all.extend_from_slice(&["--format", "json", "--fail-on", "never"]);
+    let o = run_in(dir, &all);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    json(&o)
+}
+
+/// Same as [`scan_json_in`] from the repository root.
+pub fn scan_json(args: &[&str]) -> serde_json::Value {
+    scan_json_in(&root(), args)
+}
+
+/// The `path` of every finding of a JSON report, in report order.
+pub fn finding_paths(report: &serde_json::Value) -> Vec<String> {
+    report["findings"]
+        .as_array()
+        .expect("findings array")
+        .iter()
+        .map(|f| f["path"].as_str().expect("path").to_string())
+        .collect()
+}
+
+/// Diagnostic text with miette's wrapping undone, for substring checks.
+pub fn flat(text: &str) -> String {
+    text.replace('│', " ")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
