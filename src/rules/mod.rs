@@ -296,19 +296,18 @@ impl RuleSet {
             active[i] = true;
         }
         let Some(ac) = &self.automaton else { return };
-        let mut seen = vec![false; self.keyword_rules.len()];
-        let mut remaining = seen.len();
+        // Count gated rules still inactive so the pass can stop early; no
+        // per-file allocation.
+        let mut remaining = self.rules.len() - self.ungated.len();
         for m in ac.find_overlapping_iter(haystack) {
-            let p = m.pattern().as_usize();
-            if !seen[p] {
-                seen[p] = true;
-                for &r in &self.keyword_rules[p] {
+            for &r in &self.keyword_rules[m.pattern().as_usize()] {
+                if !active[r] {
                     active[r] = true;
+                    remaining -= 1;
                 }
-                remaining -= 1;
-                if remaining == 0 {
-                    break;
-                }
+            }
+            if remaining == 0 {
+                break;
             }
         }
     }
