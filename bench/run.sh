@@ -9,7 +9,7 @@
 #   BENCH_TREE_MB       size of the generated tree in MB (default 500)
 #   BENCH_THREADS       thread count given to every tool (default: nproc)
 #   BENCH_RUNS          hyperfine runs per command (default 5; precommit: 30)
-#   BENCH_SUBSET_MB     size of the subset used for slow peers (default 20)
+#   BENCH_SUBSET_MB     size of the subset used for slow peers (default 5)
 #   BENCH_PEERS         0 to skip peer scanners (default 1)
 #   BENCH_MAX_FILE      largest file copied into the tree, bytes (default 4 MiB)
 set -euo pipefail
@@ -25,7 +25,7 @@ KS="$ROOT/target/release/keysweep"
 MODE="${1:-tree}"
 TREE_MB="${BENCH_TREE_MB:-500}"
 THREADS="${BENCH_THREADS:-$(nproc)}"
-SUBSET_MB="${BENCH_SUBSET_MB:-20}"
+SUBSET_MB="${BENCH_SUBSET_MB:-5}"
 PEERS="${BENCH_PEERS:-1}"
 MAX_FILE="${BENCH_MAX_FILE:-4194304}"
 
@@ -162,6 +162,16 @@ EOF
     echo "$SUBSET_MB" >"$WORK/subset.mb"
 }
 
+# Timings are only comparable on an idle machine: say when it is not.
+check_load() {
+    local load
+    load="$(cut -d' ' -f1 /proc/loadavg)"
+    printf 'load average: %s (%s cores)\n' "$load" "$(nproc)"
+    if awk -v l="$load" -v n="$(nproc)" 'BEGIN { exit !(l > n / 2) }'; then
+        note "the machine is busy: wall times will be inflated and noisy"
+    fi
+}
+
 warm_cache() {
     say "warming the page cache"
     find "$1" -type f -print0 | xargs -0 -n 1000 cat >/dev/null
@@ -213,6 +223,7 @@ run_tree() {
         "${#KW[@]}" "${KW[*]}"
 
     warm_cache "$TREE"
+    check_load
     local runs="${BENCH_RUNS:-5}"
     mapfile -t KSCMD < <(ks_scan)
     measure keysweep "$TREE_BYTES" 0 "$runs" "${KSCMD[@]}" "$TREE"
@@ -237,6 +248,18 @@ run_tree() {
                 gitleaks dir --no-banner --report-path /dev/null "$TREE"
         command -v gitleaks >/dev/null || note "gitleaks not on PATH: skipped"
     fi
+
+    # Not timed: what keysweep reports on the tree, and whether it sees the planted files.
+    "${KSCMD[@]/#\/dev\/null/$RES/keysweep-findings.json}" "$TREE" >/dev/null 2>&1 || true
+    say "keysweep findings on the tree: $(jq '.findings | length' "$RES/keysweep-findings.json" 2>/dev/null || echo '?')"
+    local p
+    while read -r p; do
+        if grep -qF "$p" "$RES/keysweep-findings.json" 2>/dev/null; then
+            printf '   reported: %s\n' "$p"
+        else
+            printf '   NOT reported: %s\n' "$p"
+        fi
+    done < <(jq -r '.planted[]' "$WORK/tree.json")
 
     say "full tree ($(mb "$TREE_BYTES") MB, $TREE_FILES files)"
     table rg-floor | tee "$RES/table-tree.txt"
@@ -283,6 +306,7 @@ run_precommit() {
     [ "${#files[@]}" -eq 5 ] || die "found ${#files[@]} text files, wanted 5"
     printf '   file: %s\n' "${files[@]#"$ROOT"/}"
     : >"$ROWS"
+    check_load
     local runs="${BENCH_RUNS:-30}"
     measure version 0 0 "$runs" "$KS" --version
     measure scan-5-files 0 0 "$runs" "$KS" scan --quiet --fail-on never "${files[@]}"
