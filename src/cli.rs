@@ -28,6 +28,10 @@ pub enum Command {
     /// Scan files and directories and report every finding with its migration.
     #[command(after_help = AFTER_HELP)]
     Scan(ScanArgs),
+    /// Rewrite what can be migrated mechanically (dry run: print a diff).
+    Fix(FixArgs),
+    /// Write a migration plan for the whole tree (Markdown or JSON).
+    Plan(PlanArgs),
     /// List or check rules.
     #[command(subcommand)]
     Rules(RulesCommand),
@@ -114,6 +118,88 @@ pub struct ScanArgs {
     /// Human format: colour.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
+    /// Rule selection.
+    #[command(flatten)]
+    pub rules: RuleArgs,
+}
+
+const FIX_AFTER_HELP: &str = "\
+Only rewrites that rules declare safe are applied (e.g. LOCALSTACK_API_KEY ->
+LOCALSTACK_AUTH_TOKEN where the value is a reference). Credential values are
+never edited: committed keys and tokens are listed for rotation instead.
+
+Without --write the unified diff goes to stdout and the summary to stderr.
+Files are written atomically (temporary file + rename), keeping permissions,
+line endings, a UTF-8 BOM and the trailing newline; a file that changed since
+it was scanned is refused, and so are UTF-16 files.
+
+Exit codes:
+  0  done (or nothing to do)
+  1  at least one file was refused
+  2  usage, configuration or rule error";
+
+/// `keysweep fix`.
+#[derive(Debug, Args)]
+#[command(after_help = FIX_AFTER_HELP)]
+pub struct FixArgs {
+    /// Files or directories to fix.
+    #[arg(value_name = "PATH", default_value = ".")]
+    pub paths: Vec<PathBuf>,
+    /// Apply the changes (default: dry run printing a unified diff).
+    #[arg(long)]
+    pub write: bool,
+    /// Also rename legacy CI secret names in secret expressions, e.g.
+    /// `${{ secrets.LOCALSTACK_API_KEY }}` -> `${{ secrets.LOCALSTACK_AUTH_TOKEN }}`.
+    /// The renamed secret must then be created in the CI system.
+    #[arg(long)]
+    pub rename_secrets: bool,
+    /// Fix files ignored by .gitignore, .ignore and .keysweepignore too.
+    #[arg(long)]
+    pub no_ignore: bool,
+    /// Skip files larger than this many bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = crate::scan::DEFAULT_MAX_FILE_SIZE)]
+    pub max_file_size: u64,
+    /// Worker threads for the scan (default: one per core).
+    #[arg(long, short = 'j', value_name = "N", default_value_t = 0)]
+    pub threads: usize,
+    /// Colour the diff.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+    /// Rule selection.
+    #[command(flatten)]
+    pub rules: RuleArgs,
+}
+
+/// Output format of `plan`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PlanFormat {
+    /// A Markdown document with counts and a checklist (PR comment ready).
+    Markdown,
+    /// The same plan as JSON.
+    Json,
+}
+
+/// `keysweep plan`.
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    /// Files or directories to plan for.
+    #[arg(value_name = "PATH", default_value = ".")]
+    pub paths: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = PlanFormat::Markdown)]
+    pub format: PlanFormat,
+    /// Write the plan to FILE instead of standard output.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Plan for files ignored by .gitignore, .ignore and .keysweepignore too.
+    #[arg(long)]
+    pub no_ignore: bool,
+    /// Skip files larger than this many bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = crate::scan::DEFAULT_MAX_FILE_SIZE)]
+    pub max_file_size: u64,
+    /// Worker threads (default: one per core).
+    #[arg(long, short = 'j', value_name = "N", default_value_t = 0)]
+    pub threads: usize,
     /// Rule selection.
     #[command(flatten)]
     pub rules: RuleArgs,

@@ -213,6 +213,41 @@ pub struct Finding {
     /// Hash of what identifies this finding independently of its line:
     /// rule id, path, secret hash (or matched text) and occurrence index.
     pub fingerprint: String,
+    /// The mechanical rewrite of the rule, if it declares one and it applies here.
+    #[serde(skip)]
+    pub fix: Option<Fix>,
+}
+
+/// One replacement of a byte range of the scanned content (which excludes a
+/// UTF-8 BOM). Never overlaps the finding's secret.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Edit {
+    /// Where: byte range and 1-based line/column of the text to replace.
+    pub location: Location,
+    /// The text at that range when it was scanned (checked before writing).
+    pub original: String,
+    /// The literal text to put there.
+    pub replacement: String,
+}
+
+/// The edits that migrate one finding, as declared by its rule.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fix {
+    /// Edits in content order; never empty.
+    pub edits: Vec<Edit>,
+    /// Name of the flag the user must pass for this fix to be applied.
+    pub opt_in: Option<String>,
+    /// What else the user must do (e.g. create the renamed CI secret).
+    pub note: Option<String>,
+    /// `sha256:<hex>` of the scanned content the offsets refer to; a file
+    /// whose content no longer hashes to this is refused.
+    pub content_digest: String,
+}
+
+/// `sha256:<hex>` of a file's scanned content (see [`Fix::content_digest`]).
+pub fn content_digest(content: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    format!("sha256:{:x}", Sha256::digest(content))
 }
 
 /// Why a file was not scanned.

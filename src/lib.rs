@@ -18,6 +18,8 @@
 pub mod cli;
 pub mod error;
 pub mod finding;
+pub mod fix;
+pub mod plan;
 pub mod report;
 pub mod rules;
 pub mod scan;
@@ -25,7 +27,8 @@ pub mod selftest;
 pub mod walk;
 
 use cli::{
-    Cli, ColorChoice, Command, FailOn, Format, ListFormat, RuleArgs, RulesCommand, ScanArgs,
+    Cli, ColorChoice, Command, FailOn, FixArgs, Format, ListFormat, PlanArgs, PlanFormat,
+    RuleArgs, RulesCommand, ScanArgs,
 };
 use error::{Error, RuleErrors};
 use finding::Severity;
@@ -47,6 +50,8 @@ pub enum Exit {
 pub fn run(cli: Cli) -> Result<Exit, Error> {
     match cli.command {
         Command::Scan(args) => run_scan(args),
+        Command::Fix(args) => run_fix(args),
+        Command::Plan(args) => run_plan(args),
         Command::Rules(RulesCommand::List { format, rules }) => run_rules_list(format, &rules),
         Command::Rules(RulesCommand::Check { rules }) => run_rules_check(&rules),
     }
@@ -113,6 +118,78 @@ fn run_scan(args: ScanArgs) -> Result<Exit, Error> {
             .any(|f| f.severity >= t && f.severity > Severity::Info)
     });
     Ok(if failing { Exit::Findings } else { Exit::Clean })
+}
+
+fn run_fix(args: FixArgs) -> Result<Exit, Error> {
+    let rules = load_rules(&args.rules)?;
+    walk::check_roots(&args.paths)?;
+    let scan_opts = scan::ScanOptions {
+        max_file_size: args.max_file_size,
+        threads: args.threads,
+        ..Default::default()
+    };
+    let walk_opts = walk::WalkOptions {
+        no_ignore: args.no_ignore,
+    };
+    let out = scan::scan_all(&args.paths, &walk_opts, &rules, &scan_opts);
+    let mut opts = fix::FixOptions {
+        write: args.write,
+        max_file_size: args.max_file_size,
+        ..Default::default()
+    };
+    if args.rename_secrets {
+        opts.opt_ins.insert("rename-secrets".to_string());
+    }
+    let results = fix::fix_all(&rules, &out.findings, &opts);
+    let color = match args.color {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+        }
+    };
+    if !args.write {
+        write_output(None, |w| {
+            for r in &results {
+                if let Ok(c) = &r.outcome {
+                    let style = fix::diff::DiffStyle {
+                        color,
+                        redact: c.redact.clone(),
+                    };
+                    w.write_all(fix::diff::unified(&r.path, &c.old, &c.new, &style).as_bytes())?;
+                }
+            }
+            Ok(())
+        })?;
+    }
+    let stderr = std::io::stderr();
+    let mut e = stderr.lock();
+    fix::write_summary(&mut e, &results, &out.findings, &opts).map_err(|err| Error::Output {
+        target: "stderr".into(),
+        reason: err.to_string(),
+    })?;
+    let refused = results.iter().any(|r| r.outcome.is_err());
+    Ok(if refused { Exit::Findings } else { Exit::Clean })
+}
+
+fn run_plan(args: PlanArgs) -> Result<Exit, Error> {
+    let rules = load_rules(&args.rules)?;
+    walk::check_roots(&args.paths)?;
+    let scan_opts = scan::ScanOptions {
+        max_file_size: args.max_file_size,
+        threads: args.threads,
+        ..Default::default()
+    };
+    let walk_opts = walk::WalkOptions {
+        no_ignore: args.no_ignore,
+    };
+    let out = scan::scan_all(&args.paths, &walk_opts, &rules, &scan_opts);
+    let plan = plan::Plan::build(&out.findings, &rules, &out.stats);
+    write_output(args.output.as_deref(), |w| match args.format {
+        PlanFormat::Markdown => plan.write_markdown(w),
+        PlanFormat::Json => plan.write_json(w),
+    })?;
+    Ok(Exit::Clean)
 }
 
 /// Writes to `path` (created or truncated) or stdout. A closed stdout pipe

@@ -1,9 +1,14 @@
 //! Runs every rule's examples through the real scanner (keyword gate, kind and
 //! path gates, regex, secret filters, allowlists and file context included),
-//! the way `keysweep rules check` and the test suite do.
+//! the way `keysweep rules check` and the test suite do. For a rule with a
+//! `[rule.fix]`, each must_match example is also fixed: the fix must produce an
+//! edit, the fixed text must no longer match the rule, and fixing the fixed
+//! text must change nothing (idempotence).
 
 use crate::error::RuleProblem;
-use crate::rules::RuleSet;
+use crate::fix::edit::{self, PlannedEdit};
+use crate::rules::{Rule, RuleSet};
+use crate::walk::kind::FileKind;
 use crate::scan::{scan_content, ScanOptions};
 use crate::walk::kind;
 
@@ -60,6 +65,16 @@ pub fn check(rules: &RuleSet) -> Vec<RuleProblem> {
                     ),
                     "tighten the regex or add an allow pattern".to_string(),
                 )),
+                (true, _) if rule.fix.is_some() => {
+                    check_fix(rules, rule, &ex.path, kind, &ex.text, &opts, &mut active).map(
+                        |(what, help)| {
+                            (
+                                format!("rule `{}`: must_match example #{}: {what}", rule.id, n + 1),
+                                help,
+                            )
+                        },
+                    )
+                }
                 _ => None,
             };
             if let Some((message, help)) = problem {
@@ -73,4 +88,83 @@ pub fn check(rules: &RuleSet) -> Vec<RuleProblem> {
         }
     }
     problems
+}
+
+/// This rule's edits on `text`, resolved and applied; `None` if it has none.
+fn fix_once(
+    rules: &RuleSet,
+    rule: &Rule,
+    path: &str,
+    kind: FileKind,
+    text: &[u8],
+    opts: &ScanOptions,
+    active: &mut Vec<bool>,
+) -> Result<Option<Vec<u8>>, String> {
+    let edits: Vec<PlannedEdit> = scan_content(rules, path, kind, text, opts, active)
+        .findings
+        .iter()
+        .filter(|f| f.rule_id == rule.id)
+        .filter_map(|f| f.fix.as_ref())
+        .flat_map(|fix| fix.edits.iter())
+        .map(|e| PlannedEdit {
+            range: e.location.byte_start..e.location.byte_end,
+            original: e.original.as_bytes().to_vec(),
+            replacement: e.replacement.as_bytes().to_vec(),
+            rule_id: rule.id.clone(),
+        })
+        .collect();
+    if edits.is_empty() {
+        return Ok(None);
+    }
+    let (kept, _) = edit::resolve(edits);
+    edit::apply(text, &kept)
+        .map(Some)
+        .map_err(|e| format!("the fix's edits do not apply: {e:?}"))
+}
+
+/// Checks a fixable rule on one must_match example; `Some((problem, help))` on failure.
+fn check_fix(
+    rules: &RuleSet,
+    rule: &Rule,
+    path: &str,
+    kind: FileKind,
+    text: &str,
+    opts: &ScanOptions,
+    active: &mut Vec<bool>,
+) -> Option<(String, String)> {
+    let once = match fix_once(rules, rule, path, kind, text.as_bytes(), opts, active) {
+        Err(e) => return Some((e, "check the fix group and replacement".into())),
+        Ok(None) => {
+            return Some((
+                "the fix produced no edit".into(),
+                "the fix group did not take part in the match, or the replacement equals the text; \
+                 every must_match example of a fixable rule must be fixable"
+                    .into(),
+            ))
+        }
+        Ok(Some(t)) => t,
+    };
+    let shown = String::from_utf8_lossy(&once).into_owned();
+    let left = scan_content(rules, path, kind, &once, opts, active)
+        .findings
+        .iter()
+        .filter(|f| f.rule_id == rule.id)
+        .count();
+    if left > 0 {
+        return Some((
+            format!("after the fix the rule still matches: {shown:?}"),
+            "the rewrite must remove what the rule detects".into(),
+        ));
+    }
+    match fix_once(rules, rule, path, kind, &once, opts, active) {
+        Ok(Some(twice)) if twice != once => Some((
+            format!(
+                "the fix is not idempotent: a second run changes {shown:?} into {:?}",
+                String::from_utf8_lossy(&twice)
+            ),
+            "a fixed file must not be rewritten again".into(),
+        )),
+        Err(e) => Some((e, "check the fix group and replacement".into())),
+        _ => None,
+    }
 }

@@ -13,8 +13,9 @@ use crate::finding::{Finding, Severity};
 use crate::rules::Rule;
 use serde_json::json;
 use serde_sarif::sarif::{
-    ArtifactLocation, Invocation, Location, Message, MultiformatMessageString, PhysicalLocation,
-    PropertyBag, Region, ReportingConfiguration, ReportingDescriptor, Result as SarifResult,
+    ArtifactChange, ArtifactContent, ArtifactLocation, Fix as SarifFix, Invocation, Location, Message, MultiformatMessageString, PhysicalLocation,
+    PropertyBag, Region, ReportingConfiguration, ReportingDescriptor, Replacement,
+    Result as SarifResult,
     ResultLevel, Run, Sarif, Tool, ToolComponent,
 };
 use std::collections::BTreeMap;
@@ -228,7 +229,50 @@ fn result(
         .properties(PropertyBag::builder().additional_properties(props).build())
         .build();
     r.rule_index = rule_index.map(|i| i as i64);
+    r.fixes = fixes(f, cwd);
     r
+}
+
+/// The finding's fix as SARIF `fixes` (one artifact change, one replacement
+/// per edit). Fixes behind an opt-in flag are left out: a SARIF consumer
+/// could apply them without the user having opted in.
+fn fixes(f: &Finding, cwd: Option<&Path>) -> Option<Vec<SarifFix>> {
+    let fix = f.fix.as_ref().filter(|x| x.opt_in.is_none())?;
+    let replacements: Vec<Replacement> = fix
+        .edits
+        .iter()
+        .map(|e| {
+            let l = &e.location;
+            // An insertion deletes nothing: a zero-length region.
+            let (end_line, end_column) = if l.byte_start == l.byte_end {
+                (l.line, l.column)
+            } else {
+                (l.end_line, l.end_column)
+            };
+            Replacement::builder()
+                .deleted_region(
+                    Region::builder()
+                        .start_line(l.line as i64)
+                        .start_column(l.column as i64)
+                        .end_line(end_line as i64)
+                        .end_column(end_column as i64)
+                        .build(),
+                )
+                .inserted_content(ArtifactContent::builder().text(e.replacement.clone()).build())
+                .build()
+        })
+        .collect();
+    let mut text = "Apply the migration rewrite.".to_string();
+    if let Some(n) = &fix.note {
+        text = format!("{text} Then: {}", n.trim());
+    }
+    Some(vec![SarifFix::builder()
+        .description(Message::builder().text(text).build())
+        .artifact_changes(vec![ArtifactChange::builder()
+            .artifact_location(artifact(&f.path, cwd))
+            .replacements(replacements)
+            .build()])
+        .build()])
 }
 
 /// Builds the SARIF log for a report.

@@ -1,8 +1,10 @@
 //! Checks rule specs and compiles them into [`Rule`]s. Every structural problem
 //! is collected (not just the first) and reported with a span into the file.
 
-use super::spec::{ExampleSpec, RuleFileSpec, RuleSpec};
-use super::{Checksum, Example, Migration, Origin, Rule, RuleSource};
+use super::spec::{ExampleSpec, FixSpec, RuleFileSpec, RuleSpec};
+use super::{
+    Checksum, Example, FixAction, FixRule, Migration, Origin, Rule, RuleSource, FIX_OPT_INS,
+};
 use crate::error::{RuleErrors, RuleProblem};
 use crate::finding::Severity;
 use crate::walk::kind::{self, FileKind};
@@ -446,6 +448,12 @@ fn compile_rule(
             );
         }
     }
+    let fix = match (&regex, &spec.fix) {
+        (_, None) => Some(None),
+        (Some(re), Some(f)) => compile_fix(ctx, defs, re, secret_group, f).map(Some),
+        // The regex error is already reported; the fix cannot be checked.
+        (None, Some(_)) => None,
+    };
     let allow = build_regexes(ctx, defs, &spec.allow, "allow pattern");
     let allow_line = build_regexes(ctx, defs, &spec.allow_line, "allow_line pattern");
     let file_requires = build_regexes(ctx, defs, &spec.file_requires, "file_requires pattern");
@@ -540,6 +548,7 @@ fn compile_rule(
             after: spec.migration.after,
             reference: spec.migration.reference,
         },
+        fix: fix?,
         references: spec.references,
         examples,
         origin: Origin {
@@ -548,6 +557,103 @@ fn compile_rule(
             span,
             source_index,
         },
+    })
+}
+
+/// Checks a `[rule.fix]` table: exactly one of `replacement` / `replace`, a
+/// group that exists, no secret group in the rule, known opt-ins, compiling finds.
+fn compile_fix(
+    ctx: &mut Ctx<'_>,
+    defs: &BTreeMap<String, Spanned<String>>,
+    regex: &Regex,
+    secret_group: Option<usize>,
+    spanned: &Spanned<FixSpec>,
+) -> Option<FixRule> {
+    let before = ctx.problems.len();
+    let spec = spanned.get_ref();
+    let group = match &spec.group {
+        None => None,
+        Some(g) => match regex
+            .capture_names()
+            .position(|n| n == Some(g.get_ref().as_str()))
+        {
+            None => {
+                ctx.problem(
+                    Some(g.span()),
+                    format!("fix group `{}` is not a named group of the regex", g.get_ref()),
+                    "no such group",
+                    Some(format!("name it in the regex: (?P<{}>...)", g.get_ref())),
+                );
+                None
+            }
+            Some(i) => Some(i),
+        },
+    };
+    if secret_group.is_some() {
+        ctx.problem(
+            Some(spanned.span()),
+            "a rule that reports a secret value cannot have a fix",
+            "fix",
+            Some("a committed credential must be rotated, not edited; put the rewrite in a rule that matches references only".into()),
+        );
+    }
+    let action = match (&spec.replacement, spec.replace.is_empty()) {
+        (Some(r), true) => Some(FixAction::Replace(r.get_ref().clone())),
+        (None, false) => {
+            let mut pairs = Vec::new();
+            for pair in &spec.replace {
+                let p = pair.get_ref();
+                if let Some(re) = build_regex(ctx, defs, &p.find, "fix find pattern") {
+                    if re.is_match(b"") {
+                        ctx.problem(
+                            Some(p.find.span()),
+                            "fix find pattern matches the empty string",
+                            "find",
+                            Some("an empty match would insert text at every position".into()),
+                        );
+                    }
+                    pairs.push((re, p.with.clone()));
+                }
+            }
+            Some(FixAction::Substitute(pairs))
+        }
+        (Some(r), false) => {
+            ctx.problem(
+                Some(r.span()),
+                "a fix has either `replacement` or `replace`, not both",
+                "replacement",
+                None,
+            );
+            None
+        }
+        (None, true) => {
+            ctx.problem(
+                Some(spanned.span()),
+                "a fix needs `replacement` (for the whole group) or `replace = [{ find, with }]`",
+                "fix",
+                None,
+            );
+            None
+        }
+    };
+    if let Some(o) = &spec.opt_in {
+        if !FIX_OPT_INS.contains(&o.get_ref().as_str()) {
+            ctx.problem(
+                Some(o.span()),
+                format!("unknown fix opt_in `{}`", o.get_ref()),
+                "opt_in",
+                Some(format!("known: {}", FIX_OPT_INS.join(", "))),
+            );
+        }
+    }
+    if ctx.problems.len() != before {
+        return None;
+    }
+    Some(FixRule {
+        group,
+        action: action?,
+        opt_in: spec.opt_in.as_ref().map(|o| o.get_ref().clone()),
+        note: spec.note.clone(),
     })
 }
 

@@ -98,6 +98,34 @@ pub struct Migration {
     pub reference: Option<String>,
 }
 
+/// Opt-in switches a rule's fix may require (`[rule.fix] opt_in`), each
+/// matched by a `keysweep fix` flag of the same name.
+pub const FIX_OPT_INS: &[&str] = &["rename-secrets"];
+
+/// What a fix does to the text of its group.
+#[derive(Debug, Clone)]
+pub enum FixAction {
+    /// Replace the whole group with this literal text.
+    Replace(String),
+    /// Replace every match of each regex inside the group with its literal text.
+    Substitute(Vec<(Regex, String)>),
+}
+
+/// A rule's declared mechanical rewrite (`[rule.fix]`). Replacement text is
+/// literal: no capture expansion, so a fix can never copy a matched value
+/// somewhere else, and the fix group is never the secret group.
+#[derive(Debug, Clone)]
+pub struct FixRule {
+    /// Capture group whose text is rewritten; `None` = the whole match.
+    pub group: Option<usize>,
+    /// The rewrite.
+    pub action: FixAction,
+    /// Applied only when the user passes the flag of this name.
+    pub opt_in: Option<String>,
+    /// What else the user must do once the edit is applied (e.g. create the secret).
+    pub note: Option<String>,
+}
+
 /// A rule example, run by `keysweep rules check`.
 #[derive(Debug, Clone)]
 pub struct Example {
@@ -168,6 +196,8 @@ pub struct Rule {
     pub file_excludes: Vec<Regex>,
     /// What to do about a finding.
     pub migration: Migration,
+    /// The mechanical rewrite `keysweep fix` applies, if the rule declares one.
+    pub fix: Option<FixRule>,
     /// Further reading.
     pub references: Vec<String>,
     /// Examples that must and must not match.

@@ -65,6 +65,8 @@ pub struct RuleSpec {
     pub file_excludes: Vec<Spanned<String>>,
     pub migration: MigrationSpec,
     #[serde(default)]
+    pub fix: Option<Spanned<FixSpec>>,
+    #[serde(default)]
     pub references: Vec<String>,
     #[serde(default)]
     pub must_match: Vec<Spanned<ExampleSpec>>,
@@ -83,6 +85,32 @@ pub struct MigrationSpec {
     pub after: Option<String>,
     #[serde(default)]
     pub reference: Option<String>,
+}
+
+/// `[rule.fix]`: a mechanical rewrite of part of each match. Either
+/// `replacement` (the whole `group` is replaced) or `replace` (each `find`
+/// regex is replaced inside `group`); `group` defaults to the whole match.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FixSpec {
+    #[serde(default)]
+    pub group: Option<Spanned<String>>,
+    #[serde(default)]
+    pub replacement: Option<Spanned<String>>,
+    #[serde(default)]
+    pub replace: Vec<Spanned<ReplaceSpec>>,
+    #[serde(default)]
+    pub opt_in: Option<Spanned<String>>,
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+/// One `{ find = '…', with = '…' }` pair of a fix.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReplaceSpec {
+    pub find: Spanned<String>,
+    pub with: String,
 }
 
 /// An example: a bare string (scanned as a file of the rule's first kind) or a

@@ -8,8 +8,10 @@
 pub mod location;
 pub mod read;
 
-use crate::finding::{Finding, ScanStats, SecretView, SkipReason, Skipped};
-use crate::rules::{Rule, RuleSet};
+use crate::finding::{
+    content_digest, Edit, Finding, Fix, ScanStats, SecretView, SkipReason, Skipped,
+};
+use crate::rules::{FixAction, FixRule, Rule, RuleSet};
 use crate::walk::kind::FileKind;
 use crate::walk::{self, Candidate, WalkEvent, WalkOptions};
 use location::Cursor;
@@ -70,6 +72,53 @@ struct Hit {
     whole: Range<usize>,
     focus: Range<usize>,
     secret: Option<Range<usize>>,
+    /// (range, replacement) pairs from the rule's fix, in content order.
+    edits: Vec<(Range<usize>, String)>,
+}
+
+/// The edits a rule's fix makes to one match: literal replacements inside the
+/// fix group, minus no-ops and anything touching the secret. Text that is not
+/// valid UTF-8 is never edited.
+fn fix_edits(
+    fix: &FixRule,
+    caps: &regex::bytes::Captures<'_>,
+    secret: Option<Range<usize>>,
+) -> Vec<(Range<usize>, String)> {
+    let Some(g) = caps.get(fix.group.unwrap_or(0)) else {
+        return Vec::new();
+    };
+    let text = g.as_bytes();
+    if std::str::from_utf8(text).is_err() {
+        return Vec::new();
+    }
+    let mut edits: Vec<(Range<usize>, String)> = match &fix.action {
+        FixAction::Replace(r) => vec![(g.range(), r.clone())],
+        FixAction::Substitute(pairs) => pairs
+            .iter()
+            .flat_map(|(re, with)| {
+                re.find_iter(text)
+                    .filter(|m| !m.is_empty())
+                    .map(|m| (g.start() + m.start()..g.start() + m.end(), with.clone()))
+            })
+            .collect(),
+    };
+    let touches_secret = |r: &Range<usize>| {
+        secret
+            .as_ref()
+            .is_some_and(|s| r.start < s.end && s.start < r.end)
+    };
+    edits.retain(|(r, with)| !touches_secret(r) && &caps_text(caps, r) != with);
+    edits.sort_by_key(|(r, _)| (r.start, r.end));
+    edits
+}
+
+/// The text of `range`, which lies inside the match of `caps`.
+fn caps_text(caps: &regex::bytes::Captures<'_>, range: &Range<usize>) -> String {
+    let whole = caps.get(0).map_or(0..0, |m| m.range());
+    let hay = caps.get(0).map_or(&[][..], |m| m.as_bytes());
+    let start = range.start.saturating_sub(whole.start).min(hay.len());
+    let end = range.end.saturating_sub(whole.start).min(hay.len());
+    String::from_utf8_lossy(&hay[start..end]).into_owned()
 }
 
 fn entropy(bytes: &[u8]) -> f64 {
@@ -157,11 +206,18 @@ fn run_rule(
             return false;
         }
         let focus = secret.map_or(whole.clone(), |s| s.range());
+        // A finding that holds a credential value is never fixed (rules
+        // with a secret group cannot declare a fix; this is the backstop).
+        let edits = match (&rule.fix, secret) {
+            (Some(f), None) => fix_edits(f, &caps, None),
+            _ => Vec::new(),
+        };
         hits.push(Hit {
             rule: index,
             whole,
             focus,
             secret: secret.map(|s| s.range()),
+            edits,
         });
         count += 1;
         if count >= opts.max_matches_per_rule {
@@ -202,6 +258,13 @@ pub fn scan_content(
     secrets.sort_by_key(|r| (r.start, r.end));
     secrets.dedup();
     let mut cursor = Cursor::new(content);
+    // Edits may lie before their finding's focus: a second cursor keeps both
+    // query sequences (nearly) monotonic.
+    let mut edit_cursor = Cursor::new(content);
+    let digest = hits
+        .iter()
+        .any(|h| !h.edits.is_empty())
+        .then(|| content_digest(content));
     let mut occurrences: HashMap<(usize, String), usize> = HashMap::new();
     let findings = hits
         .into_iter()
@@ -221,6 +284,23 @@ pub fn scan_content(
             let n = occurrences.entry((h.rule, key.clone())).or_insert(0);
             let fingerprint = fingerprint(&rule.id, path, &key, *n);
             *n += 1;
+            let fix = match (&rule.fix, &digest) {
+                (Some(f), Some(d)) if !h.edits.is_empty() => Some(Fix {
+                    edits: h
+                        .edits
+                        .iter()
+                        .map(|(r, with)| Edit {
+                            location: edit_cursor.location(r.clone()),
+                            original: String::from_utf8_lossy(&content[r.clone()]).into_owned(),
+                            replacement: with.clone(),
+                        })
+                        .collect(),
+                    opt_in: f.opt_in.clone(),
+                    note: f.note.clone(),
+                    content_digest: d.clone(),
+                }),
+                _ => None,
+            };
             Finding {
                 rule_id: rule.id.clone(),
                 severity: rule.severity,
@@ -229,6 +309,7 @@ pub fn scan_content(
                 snippet: location::snippet(content, h.focus, &secrets, opts.show_secrets),
                 secret,
                 fingerprint,
+                fix,
             }
         })
         .collect();

@@ -1,0 +1,346 @@
+//! `keysweep fix`: applies the rewrites rules declare (`[rule.fix]`) to the
+//! files a scan found them in, as a unified diff (dry run) or in place.
+//!
+//! Rules own *what* to rewrite; this module only applies edits. Per file it
+//! re-reads the bytes, checks they hash to what the scan saw, then rescans
+//! and applies edits in passes until no rule offers another edit (so a fix
+//! that enables another, e.g. an env rename followed by an opted-in secret
+//! rename, converges in one run and a second run changes nothing). Line
+//! endings, a UTF-8 BOM and the trailing-newline state are kept; UTF-16 files
+//! are refused; writes go through [`write::replace_file`]. Credential values
+//! are never edited: committed secrets are listed for rotation instead.
+
+pub mod diff;
+pub mod edit;
+pub mod write;
+
+use crate::finding::{Finding, Severity};
+use crate::rules::RuleSet;
+use crate::scan::{location, read, scan_content, ScanOptions};
+use crate::walk::kind;
+use edit::{Conflict, LineEnding, PlannedEdit};
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+/// Passes over one file before its fixes are declared non-converging.
+pub const MAX_PASSES: usize = 8;
+
+/// Options of a fix run.
+#[derive(Debug, Clone, Default)]
+pub struct FixOptions {
+    /// Write the files (otherwise only compute the changes).
+    pub write: bool,
+    /// Opt-ins the user passed (`rename-secrets`, ...).
+    pub opt_ins: BTreeSet<String>,
+    /// Files larger than this are refused (same cap as the scan).
+    pub max_file_size: u64,
+}
+
+impl FixOptions {
+    /// Whether a finding's fix may be applied under these options.
+    pub fn allows(&self, f: &Finding) -> bool {
+        f.fix
+            .as_ref()
+            .is_some_and(|x| x.opt_in.as_ref().map_or(true, |o| self.opt_ins.contains(o)))
+    }
+}
+
+/// The computed change of one file.
+#[derive(Debug, Clone)]
+pub struct Change {
+    /// Bytes on disk when the fix started (BOM included).
+    pub old: Vec<u8>,
+    /// Bytes after every pass (BOM included).
+    pub new: Vec<u8>,
+    /// Applied edits per rule id.
+    pub edits_by_rule: BTreeMap<String, usize>,
+    /// Follow-up notes of the applied fixes (e.g. "create the secret").
+    pub notes: BTreeSet<String>,
+    /// (raw, redacted) secrets seen in the file, for printing diffs.
+    pub redact: Vec<(String, String)>,
+    /// Edits not applied because their line holds a credential.
+    pub held_back: usize,
+    /// Whether the file was written.
+    pub written: bool,
+}
+
+/// What happened to one file.
+#[derive(Debug, Clone)]
+pub struct FileResult {
+    /// Path as reported.
+    pub path: String,
+    /// The change, or why the file was left untouched.
+    pub outcome: Result<Change, String>,
+}
+
+fn planned(f: &Finding, ending: LineEnding) -> impl Iterator<Item = PlannedEdit> + '_ {
+    f.fix.iter().flat_map(move |fix| {
+        fix.edits.iter().map(move |e| PlannedEdit {
+            range: e.location.byte_start..e.location.byte_end,
+            original: e.original.as_bytes().to_vec(),
+            replacement: ending.adapt(&e.replacement).into_bytes(),
+            rule_id: f.rule_id.clone(),
+        })
+    })
+}
+
+/// Computes (and with `opts.write`, applies) the fixes for one file whose
+/// scan produced `findings`. Never panics on file trouble: every problem is a
+/// refusal with a reason.
+pub fn fix_file(
+    rules: &RuleSet,
+    display: &str,
+    findings: &[&Finding],
+    opts: &FixOptions,
+) -> FileResult {
+    let refuse = |why: String| FileResult {
+        path: display.to_string(),
+        outcome: Err(why),
+    };
+    let path = Path::new(display);
+    let mut buf = Vec::new();
+    let loaded = match read::read_file(path, opts.max_file_size, &mut buf) {
+        Ok(l) => l,
+        Err((reason, detail)) => return refuse(format!("{}: {detail}", reason.as_str())),
+    };
+    if loaded.decoded.is_some() {
+        return refuse("UTF-16 files are not rewritten; edit it by hand".into());
+    }
+    let content = loaded.content(&buf).to_vec();
+    let digest = crate::finding::content_digest(&content);
+    if findings
+        .iter()
+        .filter_map(|f| f.fix.as_ref())
+        .any(|x| x.content_digest != digest)
+    {
+        return refuse(write::Refusal::Changed.to_string());
+    }
+    let bom = buf[..loaded.offset].to_vec();
+    let ending = LineEnding::detect(&content);
+    let file_kind = kind::classify(display);
+    let scan_opts = ScanOptions {
+        max_file_size: opts.max_file_size,
+        ..ScanOptions::default()
+    };
+    let mut active = Vec::new();
+    let mut cur = content.clone();
+    let mut edits_by_rule: BTreeMap<String, usize> = BTreeMap::new();
+    let mut notes = BTreeSet::new();
+    let mut redact: BTreeMap<String, String> = BTreeMap::new();
+    let mut last_conflicts: Vec<Conflict> = Vec::new();
+    let mut converged = false;
+    let mut held_back = 0;
+    for _ in 0..MAX_PASSES {
+        let scan = scan_content(rules, display, file_kind, &cur, &scan_opts, &mut active);
+        for f in &scan.findings {
+            if let Some(s) = &f.secret {
+                let raw = &cur[f.location.byte_start..f.location.byte_end];
+                redact.insert(
+                    String::from_utf8_lossy(raw).into_owned(),
+                    s.redacted().to_string(),
+                );
+            }
+        }
+        // Lines holding a credential are left alone: renaming the variable
+        // around a committed value could hide it from the next scan, and the
+        // value has to be rotated and removed by a person anyway.
+        let secret_lines: Vec<std::ops::Range<usize>> = scan
+            .findings
+            .iter()
+            .filter(|f| f.secret.is_some())
+            .map(|f| {
+                let first = location::line_bounds(&cur, f.location.byte_start);
+                let last = location::line_bounds(&cur, f.location.byte_end.saturating_sub(1));
+                first.start..last.end
+            })
+            .collect();
+        let fixable: Vec<&Finding> = scan.findings.iter().filter(|f| opts.allows(f)).collect();
+        let mut all: Vec<PlannedEdit> = fixable.iter().flat_map(|f| planned(f, ending)).collect();
+        let before = all.len();
+        all.retain(|e| {
+            !secret_lines
+                .iter()
+                .any(|l| e.range.start <= l.end && l.start <= e.range.end)
+        });
+        held_back = held_back.max(before - all.len());
+        if all.is_empty() {
+            converged = true;
+            break;
+        }
+        let (kept, conflicts) = edit::resolve(all);
+        last_conflicts = conflicts;
+        let next = match edit::apply(&cur, &kept) {
+            Ok(n) => n,
+            // The edits were computed on `cur` a moment ago: a mismatch is a
+            // scanner bug, but still a refusal rather than a panic.
+            Err(e) => return refuse(format!("internal edit error: {e:?}")),
+        };
+        for e in &kept {
+            *edits_by_rule.entry(e.rule_id.clone()).or_insert(0) += 1;
+        }
+        for f in &fixable {
+            if let Some(n) = f.fix.as_ref().and_then(|x| x.note.as_ref()) {
+                notes.insert(n.trim().to_string());
+            }
+        }
+        cur = next;
+    }
+    if !converged {
+        let mut rules_involved: Vec<String> = edits_by_rule.keys().cloned().collect();
+        rules_involved.extend(last_conflicts.iter().map(|c| c.dropped.clone()));
+        rules_involved.sort();
+        rules_involved.dedup();
+        return refuse(format!(
+            "fixes do not converge after {MAX_PASSES} passes (rules {}); check their fix sections",
+            rules_involved.join(", ")
+        ));
+    }
+    let fixed = edit::keep_trailing_newline(&content, cur, ending);
+    let mut new = bom;
+    new.extend_from_slice(&fixed);
+    let mut change = Change {
+        old: buf,
+        new,
+        edits_by_rule,
+        notes,
+        redact: redact.into_iter().collect(),
+        held_back,
+        written: false,
+    };
+    if opts.write && change.old != change.new {
+        if let Err(r) = write::replace_file(path, &change.old, &change.new) {
+            return refuse(r.to_string());
+        }
+        change.written = true;
+    }
+    FileResult {
+        path: display.to_string(),
+        outcome: Ok(change),
+    }
+}
+
+/// Runs [`fix_file`] on every file that has at least one applicable fix,
+/// in path order.
+pub fn fix_all(rules: &RuleSet, findings: &[Finding], opts: &FixOptions) -> Vec<FileResult> {
+    let mut by_path: BTreeMap<&str, Vec<&Finding>> = BTreeMap::new();
+    for f in findings {
+        if opts.allows(f) {
+            by_path.entry(f.path.as_str()).or_default().push(f);
+        }
+    }
+    by_path
+        .into_iter()
+        .map(|(p, fs)| fix_file(rules, p, &fs, opts))
+        .collect()
+}
+
+/// Whether a finding is a committed credential: editing does not fix it, the
+/// value must be rotated.
+pub fn needs_rotation(f: &Finding) -> bool {
+    f.severity >= Severity::High
+}
+
+/// Writes the end-of-run summary: what changed (or would), what was refused,
+/// which credentials need rotating, and what is left for a person.
+pub fn write_summary(
+    out: &mut dyn std::io::Write,
+    results: &[FileResult],
+    findings: &[Finding],
+    opts: &FixOptions,
+) -> std::io::Result<()> {
+    let changed: Vec<&Change> = results
+        .iter()
+        .filter_map(|r| r.outcome.as_ref().ok())
+        .filter(|c| c.old != c.new)
+        .collect();
+    let mut per_rule: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut notes: BTreeSet<&str> = BTreeSet::new();
+    for c in &changed {
+        for (r, n) in &c.edits_by_rule {
+            *per_rule.entry(r).or_insert(0) += n;
+        }
+        notes.extend(c.notes.iter().map(String::as_str));
+    }
+    let edits: usize = per_rule.values().sum();
+    let verb = if opts.write { "rewritten" } else { "would be rewritten" };
+    if opts.write {
+        writeln!(out, "keysweep fix: {} file(s) {verb}, {edits} edit(s)", changed.len())?;
+    } else {
+        writeln!(
+            out,
+            "keysweep fix (dry run, nothing written; pass --write to apply): {} file(s) {verb}, {edits} edit(s)",
+            changed.len()
+        )?;
+    }
+    for (r, n) in &per_rule {
+        writeln!(out, "  {n:>4}  {r}")?;
+    }
+    let held: Vec<(&str, usize)> = results
+        .iter()
+        .filter_map(|r| r.outcome.as_ref().ok().map(|c| (r.path.as_str(), c.held_back)))
+        .filter(|(_, n)| *n > 0)
+        .collect();
+    if !held.is_empty() {
+        writeln!(out, "\nNot rewritten because the line holds a credential (rotate it, then edit by hand):")?;
+        for (p, n) in &held {
+            writeln!(out, "  {p}: {n} edit(s)")?;
+        }
+    }
+    let refused: Vec<(&str, &str)> = results
+        .iter()
+        .filter_map(|r| r.outcome.as_ref().err().map(|e| (r.path.as_str(), e.as_str())))
+        .collect();
+    if !refused.is_empty() {
+        writeln!(out, "\nRefused (left untouched):")?;
+        for (p, why) in &refused {
+            writeln!(out, "  {p}: {why}")?;
+        }
+    }
+    let mut waiting: BTreeMap<&str, usize> = BTreeMap::new();
+    for f in findings {
+        if let Some(o) = f.fix.as_ref().and_then(|x| x.opt_in.as_deref()) {
+            if !opts.opt_ins.contains(o) {
+                *waiting.entry(o).or_insert(0) += 1;
+            }
+        }
+    }
+    for (o, n) in &waiting {
+        writeln!(out, "\n{n} more fix(es) need --{o} (not applied).")?;
+    }
+    if !notes.is_empty() {
+        writeln!(out, "\nAlso do:")?;
+        for n in &notes {
+            writeln!(out, "  - {n}")?;
+        }
+    }
+    let rotate: Vec<&Finding> = findings.iter().filter(|f| needs_rotation(f)).collect();
+    if !rotate.is_empty() {
+        writeln!(
+            out,
+            "\nRotate now ({}): editing a file does not fix a committed credential; it stays in git history.",
+            rotate.len()
+        )?;
+        for f in &rotate {
+            let value = f.secret.as_ref().map(|s| s.redacted()).unwrap_or("");
+            writeln!(
+                out,
+                "  {:<8}  {}:{}  {}  {value}",
+                f.severity.as_str(),
+                f.path,
+                f.location.line,
+                f.rule_id
+            )?;
+        }
+    }
+    let manual = findings
+        .iter()
+        .filter(|f| !needs_rotation(f) && f.severity > Severity::Info && f.fix.is_none())
+        .count();
+    if manual > 0 {
+        writeln!(
+            out,
+            "\n{manual} other finding(s) need a person (no safe mechanical rewrite); see `keysweep scan` or `keysweep plan`."
+        )?;
+    }
+    Ok(())
+}

@@ -1,0 +1,478 @@
+//! `keysweep plan`: a migration plan for a whole tree, for the people who
+//! own the credentials. A second consumer of findings (next to the
+//! reporters): it groups them by what has to happen — rotate, create or rename
+//! CI secrets, let `keysweep fix` rewrite, edit by hand, replace deprecated
+//! commands, handle the 2026 image change — using rule metadata only (class,
+//! tags, fix) and the file kind for the CI system. Output is sorted and free of
+//! timestamps, so it can be committed or posted as a PR comment.
+
+use crate::finding::{Finding, ScanStats, Severity};
+use crate::rules::RuleSet;
+use crate::walk::kind::{self, FileKind};
+use regex::Regex;
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::Write;
+use std::sync::OnceLock;
+
+/// Version of the JSON plan document.
+pub const PLAN_VERSION: u32 = 1;
+/// Secret every CI system needs once migrated.
+pub const TARGET_SECRET: &str = "LOCALSTACK_AUTH_TOKEN";
+
+/// Classes (spec §2) of findings that mean "this CI definition needs the
+/// LocalStack credential from the CI secret store".
+const CI_CREDENTIAL_CLASSES: &[&str] = &["F1", "F2", "F3", "F6", "F7", "F8", "F9", "F13"];
+/// Classes of the 2026 single-image change.
+const IMAGE_CLASSES: &[&str] = &["F9", "F10", "F16"];
+
+/// One finding as the plan lists it (never a raw secret).
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Item {
+    /// Severity name.
+    pub severity: Severity,
+    /// Path as reported.
+    pub path: String,
+    /// 1-based line.
+    pub line: usize,
+    /// Rule id.
+    pub rule_id: String,
+    /// Rule title.
+    pub title: String,
+    /// Redacted value, if the finding has one.
+    pub value: Option<String>,
+}
+
+/// What one CI system needs.
+#[derive(Debug, Clone, Serialize)]
+pub struct CiSecrets {
+    /// Human name of the CI system.
+    pub system: String,
+    /// File kind it was recognised from.
+    pub kind: FileKind,
+    /// The secret to create (holding a CI Auth Token).
+    pub secret: String,
+    /// Files that need it.
+    pub files: Vec<String>,
+    /// Legacy secret names still referenced (to rename, then delete).
+    pub legacy_names: BTreeMap<String, Vec<String>>,
+}
+
+/// A file `keysweep fix` can rewrite.
+#[derive(Debug, Clone, Serialize)]
+pub struct AutoFile {
+    /// Path as reported.
+    pub path: String,
+    /// Fixable findings per rule id.
+    pub rules: BTreeMap<String, usize>,
+    /// Fixes that only apply with an opt-in flag, per flag.
+    pub opt_in: BTreeMap<String, usize>,
+}
+
+/// Findings of one rule, for the grouped sections.
+#[derive(Debug, Clone, Serialize)]
+pub struct RuleGroup {
+    /// Rule id.
+    pub rule_id: String,
+    /// Rule title.
+    pub title: String,
+    /// Severity name.
+    pub severity: Severity,
+    /// `path:line` locations, sorted.
+    pub locations: Vec<String>,
+}
+
+/// The migration plan.
+#[derive(Debug, Clone, Serialize)]
+pub struct Plan {
+    /// Document type marker.
+    pub format: &'static str,
+    /// [`PLAN_VERSION`].
+    pub version: u32,
+    /// Files scanned.
+    pub files_scanned: u64,
+    /// Findings per severity (every severity present).
+    pub by_severity: BTreeMap<Severity, usize>,
+    /// Credentials to rotate now (critical and high).
+    pub rotate: Vec<Item>,
+    /// CI secrets per CI system.
+    pub ci_secrets: Vec<CiSecrets>,
+    /// Files `keysweep fix` can rewrite.
+    pub automatic: Vec<AutoFile>,
+    /// Findings with no mechanical rewrite (medium and low, not rotation).
+    pub manual: Vec<Item>,
+    /// Deprecated commands, inputs and options (class F12).
+    pub deprecated: Vec<RuleGroup>,
+    /// The 2026 single-image change (classes F9, F10, F16).
+    pub images_2026: Vec<RuleGroup>,
+    /// The checklist, in the order to do things.
+    pub checklist: Vec<String>,
+}
+
+fn ci_system(k: FileKind) -> &'static str {
+    match k {
+        FileKind::GithubActions => "GitHub Actions",
+        FileKind::GitlabCi => "GitLab CI",
+        FileKind::CircleCi => "CircleCI",
+        FileKind::BitbucketPipelines => "Bitbucket Pipelines",
+        FileKind::Jenkinsfile => "Jenkins",
+        _ => "Other CI",
+    }
+}
+
+/// Secret names referenced in a CI line (`secrets.X`, `from_secret: x`,
+/// Jenkins `credentials('x')`).
+fn secret_names(line: &str) -> Vec<String> {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    let re = RE.get_or_init(|| {
+        Regex::new(r#"secrets\.([A-Za-z_][A-Za-z0-9_]*)|from_secret:\s*["']?([A-Za-z0-9_.-]+)|credentials\(\s*["']([A-Za-z0-9_.-]+)"#)
+            .expect("constant pattern")
+    });
+    re.captures_iter(line)
+        .filter_map(|c| c.get(1).or(c.get(2)).or(c.get(3)))
+        .map(|m| m.as_str().to_string())
+        .collect()
+}
+
+fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+impl Plan {
+    /// Builds the plan from a scan's findings and the rules that produced them.
+    pub fn build(findings: &[Finding], rules: &RuleSet, stats: &ScanStats) -> Plan {
+        let class_of = |f: &Finding| rules.get(&f.rule_id).and_then(|r| r.class.clone());
+        let title_of = |f: &Finding| {
+            rules
+                .get(&f.rule_id)
+                .map_or_else(|| f.rule_id.clone(), |r| r.title.clone())
+        };
+        let item = |f: &Finding| Item {
+            severity: f.severity,
+            path: f.path.clone(),
+            line: f.location.line,
+            rule_id: f.rule_id.clone(),
+            title: title_of(f),
+            value: f.secret.as_ref().map(|s| s.redacted().to_string()),
+        };
+        let mut by_severity: BTreeMap<Severity, usize> =
+            Severity::ALL_DESC.iter().map(|s| (*s, 0)).collect();
+        let mut rotate = Vec::new();
+        let mut manual = Vec::new();
+        let mut auto: BTreeMap<String, AutoFile> = BTreeMap::new();
+        let mut ci: BTreeMap<(&'static str, FileKind), CiSecrets> = BTreeMap::new();
+        let mut deprecated: BTreeMap<String, RuleGroup> = BTreeMap::new();
+        let mut images: BTreeMap<String, RuleGroup> = BTreeMap::new();
+        // `fix` leaves lines holding a credential alone, so their fixes are
+        // work for a person.
+        let secret_lines: BTreeSet<(&str, usize)> = findings
+            .iter()
+            .filter(|f| f.secret.is_some())
+            .map(|f| (f.path.as_str(), f.location.line))
+            .collect();
+        for f in findings {
+            *by_severity.entry(f.severity).or_insert(0) += 1;
+            let class = class_of(f);
+            let class = class.as_deref().unwrap_or("");
+            if f.severity >= Severity::High {
+                rotate.push(item(f));
+            }
+            let on_secret_line = secret_lines.contains(&(f.path.as_str(), f.location.line));
+            match f.fix.as_ref().filter(|_| !on_secret_line) {
+                Some(fix) => {
+                    let a = auto.entry(f.path.clone()).or_insert_with(|| AutoFile {
+                        path: f.path.clone(),
+                        rules: BTreeMap::new(),
+                        opt_in: BTreeMap::new(),
+                    });
+                    match &fix.opt_in {
+                        Some(o) => *a.opt_in.entry(o.clone()).or_insert(0) += 1,
+                        None => *a.rules.entry(f.rule_id.clone()).or_insert(0) += 1,
+                    }
+                }
+                None if f.severity < Severity::High && f.severity > Severity::Info => {
+                    manual.push(item(f));
+                }
+                None => {}
+            }
+            let k = kind::classify(&f.path);
+            if k.group() == "ci" && CI_CREDENTIAL_CLASSES.contains(&class) {
+                let sys = ci_system(k);
+                let entry = ci.entry((sys, k)).or_insert_with(|| CiSecrets {
+                    system: sys.to_string(),
+                    kind: k,
+                    secret: TARGET_SECRET.to_string(),
+                    files: Vec::new(),
+                    legacy_names: BTreeMap::new(),
+                });
+                entry.files.push(f.path.clone());
+                for name in secret_names(&f.snippet.text) {
+                    if !name.eq_ignore_ascii_case(TARGET_SECRET) {
+                        entry.legacy_names.entry(name).or_default().push(f.path.clone());
+                    }
+                }
+            }
+            let group_into = |m: &mut BTreeMap<String, RuleGroup>| {
+                m.entry(f.rule_id.clone())
+                    .or_insert_with(|| RuleGroup {
+                        rule_id: f.rule_id.clone(),
+                        title: title_of(f),
+                        severity: f.severity,
+                        locations: Vec::new(),
+                    })
+                    .locations
+                    .push(format!("{}:{}", f.path, f.location.line));
+            };
+            if class == "F12" {
+                group_into(&mut deprecated);
+            }
+            if IMAGE_CLASSES.contains(&class) {
+                group_into(&mut images);
+            }
+        }
+        rotate.sort_by(|a, b| b.severity.cmp(&a.severity).then_with(|| a.cmp(b)));
+        manual.sort_by(|a, b| b.severity.cmp(&a.severity).then_with(|| a.cmp(b)));
+        let mut ci_secrets: Vec<CiSecrets> = ci.into_values().collect();
+        for c in &mut ci_secrets {
+            c.files.sort();
+            c.files.dedup();
+            for files in c.legacy_names.values_mut() {
+                files.sort();
+                files.dedup();
+            }
+        }
+        let sort_groups = |m: BTreeMap<String, RuleGroup>| {
+            let mut v: Vec<RuleGroup> = m.into_values().collect();
+            for g in &mut v {
+                g.locations.sort();
+                g.locations.dedup();
+            }
+            v.sort_by(|a, b| b.severity.cmp(&a.severity).then(a.rule_id.cmp(&b.rule_id)));
+            v
+        };
+        let mut plan = Plan {
+            format: "keysweep-plan",
+            version: PLAN_VERSION,
+            files_scanned: stats.files_scanned,
+            by_severity,
+            rotate,
+            ci_secrets,
+            automatic: auto.into_values().collect(),
+            manual,
+            deprecated: sort_groups(deprecated),
+            images_2026: sort_groups(images),
+            checklist: Vec::new(),
+        };
+        plan.checklist = plan.make_checklist();
+        plan
+    }
+
+    fn make_checklist(&self) -> Vec<String> {
+        let mut c = Vec::new();
+        if !self.rotate.is_empty() {
+            c.push(format!(
+                "Rotate {} in the LocalStack web app (Auth Tokens page), then remove the values from the files; they stay in git history",
+                plural(self.rotate.len(), "committed credential", "committed credentials")
+            ));
+        }
+        for s in &self.ci_secrets {
+            c.push(format!(
+                "{}: create the secret `{}` holding a CI Auth Token (needed by {})",
+                s.system,
+                s.secret,
+                plural(s.files.len(), "file", "files")
+            ));
+            if !s.legacy_names.is_empty() {
+                let names: Vec<String> =
+                    s.legacy_names.keys().map(|n| format!("`{n}`")).collect();
+                c.push(format!(
+                    "{}: delete the legacy secret(s) {} once nothing references them",
+                    s.system,
+                    names.join(", ")
+                ));
+            }
+        }
+        let auto_edits: usize = self.automatic.iter().map(|a| a.rules.values().sum::<usize>()).sum();
+        let opt_files: BTreeSet<&str> = self
+            .automatic
+            .iter()
+            .flat_map(|a| a.opt_in.keys().map(String::as_str))
+            .collect();
+        let auto_files = self.automatic.iter().filter(|a| !a.rules.is_empty()).count();
+        if auto_files > 0 {
+            c.push(format!(
+                "Run `keysweep fix` to review, then `keysweep fix --write` ({}, {})",
+                plural(auto_files, "file", "files"),
+                plural(auto_edits, "finding", "findings")
+            ));
+        }
+        for o in opt_files {
+            c.push(format!(
+                "Decide on `keysweep fix --write --{o}` (renames secrets in CI expressions; create the renamed secret first)"
+            ));
+        }
+        if !self.deprecated.is_empty() {
+            let n: usize = self.deprecated.iter().map(|g| g.locations.len()).sum();
+            c.push(format!(
+                "Replace deprecated commands and inputs ({})",
+                plural(n, "place", "places")
+            ));
+        }
+        if !self.images_2026.is_empty() {
+            let n: usize = self.images_2026.iter().map(|g| g.locations.len()).sum();
+            c.push(format!(
+                "2026 image change: give every LocalStack container a token or pin a pre-2026 tag ({})",
+                plural(n, "place", "places")
+            ));
+        }
+        if !self.manual.is_empty() {
+            c.push(format!(
+                "Edit the remaining {} by hand (see \"Needs a person\")",
+                plural(self.manual.len(), "finding", "findings")
+            ));
+        }
+        c.push("Re-run `keysweep scan` until it reports nothing at or above `low`".to_string());
+        c
+    }
+
+    /// Writes the plan as JSON (pretty, trailing newline).
+    pub fn write_json(&self, w: &mut dyn Write) -> std::io::Result<()> {
+        serde_json::to_writer_pretty(&mut *w, self)?;
+        w.write_all(b"\n")
+    }
+
+    /// Writes the plan as Markdown.
+    pub fn write_markdown(&self, w: &mut dyn Write) -> std::io::Result<()> {
+        let total: usize = self.by_severity.values().sum();
+        writeln!(w, "# LocalStack credential migration plan\n")?;
+        let counts: Vec<String> = Severity::ALL_DESC
+            .iter()
+            .map(|s| format!("{} {}", self.by_severity.get(s).copied().unwrap_or(0), s))
+            .collect();
+        writeln!(
+            w,
+            "{} in {} scanned: {}.\n",
+            plural(total, "finding", "findings"),
+            plural(self.files_scanned as usize, "file", "files"),
+            counts.join(", ")
+        )?;
+        writeln!(w, "## Checklist\n")?;
+        for c in &self.checklist {
+            writeln!(w, "- [ ] {c}")?;
+        }
+        writeln!(w, "\n## 1. Credentials to rotate now ({})\n", self.rotate.len())?;
+        if self.rotate.is_empty() {
+            writeln!(w, "None found.")?;
+        } else {
+            writeln!(w, "Editing the file does not make these safe: rotate first.\n")?;
+            writeln!(w, "| severity | where | what | value |")?;
+            writeln!(w, "|---|---|---|---|")?;
+            for i in &self.rotate {
+                writeln!(
+                    w,
+                    "| {} | `{}:{}` | {} | {} |",
+                    i.severity,
+                    md(&i.path),
+                    i.line,
+                    md(&i.title),
+                    i.value.as_deref().map_or(String::new(), |v| format!("`{}`", md(v)))
+                )?;
+            }
+        }
+        writeln!(w, "\n## 2. CI secrets ({})\n", self.ci_secrets.len())?;
+        if self.ci_secrets.is_empty() {
+            writeln!(w, "No CI definition references a LocalStack credential.")?;
+        }
+        for s in &self.ci_secrets {
+            writeln!(
+                w,
+                "- **{}**: secret `{}` (a CI Auth Token) needed by {}: {}",
+                s.system,
+                s.secret,
+                plural(s.files.len(), "file", "files"),
+                s.files.iter().map(|f| format!("`{}`", md(f))).collect::<Vec<_>>().join(", ")
+            )?;
+            for (name, files) in &s.legacy_names {
+                writeln!(
+                    w,
+                    "  - legacy secret `{}` still referenced by {}: rename the references (`keysweep fix --rename-secrets`), then delete it",
+                    md(name),
+                    plural(files.len(), "file", "files")
+                )?;
+            }
+        }
+        let auto_files: Vec<&AutoFile> = self.automatic.iter().collect();
+        writeln!(w, "\n## 3. Automatic rewrites: `keysweep fix` ({})\n", plural(auto_files.len(), "file", "files"))?;
+        if auto_files.is_empty() {
+            writeln!(w, "Nothing to rewrite mechanically.")?;
+        } else {
+            writeln!(w, "| file | rules | needs opt-in |")?;
+            writeln!(w, "|---|---|---|")?;
+            for a in auto_files {
+                let rules: Vec<String> = a.rules.iter().map(|(r, n)| format!("`{r}` ×{n}")).collect();
+                let opt: Vec<String> = a.opt_in.iter().map(|(o, n)| format!("`--{o}` ×{n}")).collect();
+                writeln!(w, "| `{}` | {} | {} |", md(&a.path), rules.join(", "), opt.join(", "))?;
+            }
+        }
+        writeln!(w, "\n## 4. Needs a person ({})\n", self.manual.len())?;
+        if self.manual.is_empty() {
+            writeln!(w, "Nothing.")?;
+        } else {
+            writeln!(w, "| severity | where | what |")?;
+            writeln!(w, "|---|---|---|")?;
+            for i in &self.manual {
+                writeln!(w, "| {} | `{}:{}` | {} |", i.severity, md(&i.path), i.line, md(&i.title))?;
+            }
+        }
+        for (title, groups) in [
+            ("5. Deprecated commands and inputs", &self.deprecated),
+            ("6. The 2026 image change (images that stop starting without a token)", &self.images_2026),
+        ] {
+            let n: usize = groups.iter().map(|g| g.locations.len()).sum();
+            writeln!(w, "\n## {title} ({n})\n")?;
+            if groups.is_empty() {
+                writeln!(w, "None found.")?;
+            }
+            for g in groups {
+                writeln!(
+                    w,
+                    "- {} ({}, `{}`): {}",
+                    md(&g.title),
+                    g.severity,
+                    g.rule_id,
+                    g.locations.iter().map(|l| format!("`{}`", md(l))).collect::<Vec<_>>().join(", ")
+                )?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Escapes text for a Markdown table cell or inline code.
+fn md(s: &str) -> String {
+    s.replace('|', "\\|").replace('`', "'").replace('\n', " ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secret_names_from_ci_expressions() {
+        assert_eq!(
+            secret_names("LOCALSTACK_API_KEY: ${{ secrets.LOCALSTACK_API_KEY }}"),
+            vec!["LOCALSTACK_API_KEY"]
+        );
+        assert_eq!(secret_names("  from_secret: localstack_ci_key"), vec!["localstack_ci_key"]);
+        assert_eq!(
+            secret_names("withCredentials([string(credentialsId: 'x')]) credentials('ls-key')"),
+            vec!["ls-key"]
+        );
+        assert!(secret_names("LOCALSTACK_API_KEY=$X").is_empty());
+    }
+
+    #[test]
+    fn markdown_cells_are_escaped() {
+        assert_eq!(md("a|b`c"), "a\\|b'c");
+    }
+}
