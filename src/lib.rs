@@ -27,8 +27,8 @@ pub mod selftest;
 pub mod walk;
 
 use cli::{
-    Cli, ColorChoice, Command, FailOn, FixArgs, Format, ListFormat, PlanArgs, PlanFormat,
-    RuleArgs, RulesCommand, ScanArgs,
+    Cli, ColorChoice, Command, FailOn, FixArgs, Format, ListFormat, PlanArgs, PlanFormat, RuleArgs,
+    RulesCommand, ScanArgs,
 };
 use error::{Error, RuleErrors};
 use finding::Severity;

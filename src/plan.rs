@@ -208,7 +208,11 @@ impl Plan {
                 entry.files.push(f.path.clone());
                 for name in secret_names(&f.snippet.text) {
                     if !name.eq_ignore_ascii_case(TARGET_SECRET) {
-                        entry.legacy_names.entry(name).or_default().push(f.path.clone());
+                        entry
+                            .legacy_names
+                            .entry(name)
+                            .or_default()
+                            .push(f.path.clone());
                     }
                 }
             }
@@ -283,8 +287,7 @@ impl Plan {
                 plural(s.files.len(), "file", "files")
             ));
             if !s.legacy_names.is_empty() {
-                let names: Vec<String> =
-                    s.legacy_names.keys().map(|n| format!("`{n}`")).collect();
+                let names: Vec<String> = s.legacy_names.keys().map(|n| format!("`{n}`")).collect();
                 c.push(format!(
                     "{}: delete the legacy secret(s) {} once nothing references them",
                     s.system,
@@ -292,13 +295,21 @@ impl Plan {
                 ));
             }
         }
-        let auto_edits: usize = self.automatic.iter().map(|a| a.rules.values().sum::<usize>()).sum();
+        let auto_edits: usize = self
+            .automatic
+            .iter()
+            .map(|a| a.rules.values().sum::<usize>())
+            .sum();
         let opt_files: BTreeSet<&str> = self
             .automatic
             .iter()
             .flat_map(|a| a.opt_in.keys().map(String::as_str))
             .collect();
-        let auto_files = self.automatic.iter().filter(|a| !a.rules.is_empty()).count();
+        let auto_files = self
+            .automatic
+            .iter()
+            .filter(|a| !a.rules.is_empty())
+            .count();
         if auto_files > 0 {
             c.push(format!(
                 "Run `keysweep fix` to review, then `keysweep fix --write` ({}, {})",
@@ -360,11 +371,18 @@ impl Plan {
         for c in &self.checklist {
             writeln!(w, "- [ ] {c}")?;
         }
-        writeln!(w, "\n## 1. Credentials to rotate now ({})\n", self.rotate.len())?;
+        writeln!(
+            w,
+            "\n## 1. Credentials to rotate now ({})\n",
+            self.rotate.len()
+        )?;
         if self.rotate.is_empty() {
             writeln!(w, "None found.")?;
         } else {
-            writeln!(w, "Editing the file does not make these safe: rotate first.\n")?;
+            writeln!(
+                w,
+                "Editing the file does not make these safe: rotate first.\n"
+            )?;
             writeln!(w, "| severity | where | what | value |")?;
             writeln!(w, "|---|---|---|---|")?;
             for i in &self.rotate {
@@ -375,7 +393,9 @@ impl Plan {
                     md(&i.path),
                     i.line,
                     md(&i.title),
-                    i.value.as_deref().map_or(String::new(), |v| format!("`{}`", md(v)))
+                    i.value
+                        .as_deref()
+                        .map_or(String::new(), |v| format!("`{}`", md(v)))
                 )?;
             }
         }
@@ -390,7 +410,11 @@ impl Plan {
                 s.system,
                 s.secret,
                 plural(s.files.len(), "file", "files"),
-                s.files.iter().map(|f| format!("`{}`", md(f))).collect::<Vec<_>>().join(", ")
+                s.files
+                    .iter()
+                    .map(|f| format!("`{}`", md(f)))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             )?;
             for (name, files) in &s.legacy_names {
                 writeln!(
@@ -402,16 +426,31 @@ impl Plan {
             }
         }
         let auto_files: Vec<&AutoFile> = self.automatic.iter().collect();
-        writeln!(w, "\n## 3. Automatic rewrites: `keysweep fix` ({})\n", plural(auto_files.len(), "file", "files"))?;
+        writeln!(
+            w,
+            "\n## 3. Automatic rewrites: `keysweep fix` ({})\n",
+            plural(auto_files.len(), "file", "files")
+        )?;
         if auto_files.is_empty() {
             writeln!(w, "Nothing to rewrite mechanically.")?;
         } else {
             writeln!(w, "| file | rules | needs opt-in |")?;
             writeln!(w, "|---|---|---|")?;
             for a in auto_files {
-                let rules: Vec<String> = a.rules.iter().map(|(r, n)| format!("`{r}` ×{n}")).collect();
-                let opt: Vec<String> = a.opt_in.iter().map(|(o, n)| format!("`--{o}` ×{n}")).collect();
-                writeln!(w, "| `{}` | {} | {} |", md(&a.path), rules.join(", "), opt.join(", "))?;
+                let rules: Vec<String> =
+                    a.rules.iter().map(|(r, n)| format!("`{r}` ×{n}")).collect();
+                let opt: Vec<String> = a
+                    .opt_in
+                    .iter()
+                    .map(|(o, n)| format!("`--{o}` ×{n}"))
+                    .collect();
+                writeln!(
+                    w,
+                    "| `{}` | {} | {} |",
+                    md(&a.path),
+                    rules.join(", "),
+                    opt.join(", ")
+                )?;
             }
         }
         writeln!(w, "\n## 4. Needs a person ({})\n", self.manual.len())?;
@@ -421,12 +460,22 @@ impl Plan {
             writeln!(w, "| severity | where | what |")?;
             writeln!(w, "|---|---|---|")?;
             for i in &self.manual {
-                writeln!(w, "| {} | `{}:{}` | {} |", i.severity, md(&i.path), i.line, md(&i.title))?;
+                writeln!(
+                    w,
+                    "| {} | `{}:{}` | {} |",
+                    i.severity,
+                    md(&i.path),
+                    i.line,
+                    md(&i.title)
+                )?;
             }
         }
         for (title, groups) in [
             ("5. Deprecated commands and inputs", &self.deprecated),
-            ("6. The 2026 image change (images that stop starting without a token)", &self.images_2026),
+            (
+                "6. The 2026 image change (images that stop starting without a token)",
+                &self.images_2026,
+            ),
         ] {
             let n: usize = groups.iter().map(|g| g.locations.len()).sum();
             writeln!(w, "\n## {title} ({n})\n")?;
@@ -440,7 +489,11 @@ impl Plan {
                     md(&g.title),
                     g.severity,
                     g.rule_id,
-                    g.locations.iter().map(|l| format!("`{}`", md(l))).collect::<Vec<_>>().join(", ")
+                    g.locations
+                        .iter()
+                        .map(|l| format!("`{}`", md(l)))
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 )?;
             }
         }
@@ -463,7 +516,10 @@ mod tests {
             secret_names("LOCALSTACK_API_KEY: ${{ secrets.LOCALSTACK_API_KEY }}"),
             vec!["LOCALSTACK_API_KEY"]
         );
-        assert_eq!(secret_names("  from_secret: localstack_ci_key"), vec!["localstack_ci_key"]);
+        assert_eq!(
+            secret_names("  from_secret: localstack_ci_key"),
+            vec!["localstack_ci_key"]
+        );
         assert_eq!(
             secret_names("withCredentials([string(credentialsId: 'x')]) credentials('ls-key')"),
             vec!["ls-key"]

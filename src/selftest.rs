@@ -8,9 +8,9 @@
 use crate::error::RuleProblem;
 use crate::fix::edit::{self, PlannedEdit};
 use crate::rules::{Rule, RuleSet};
-use crate::walk::kind::FileKind;
 use crate::scan::{scan_content, ScanOptions};
 use crate::walk::kind;
+use crate::walk::kind::FileKind;
 
 /// Checks every example of every rule; returns all problems found.
 pub fn check(rules: &RuleSet) -> Vec<RuleProblem> {
@@ -69,7 +69,11 @@ pub fn check(rules: &RuleSet) -> Vec<RuleProblem> {
                     check_fix(rules, rule, &ex.path, kind, &ex.text, &opts, &mut active).map(
                         |(what, help)| {
                             (
-                                format!("rule `{}`: must_match example #{}: {what}", rule.id, n + 1),
+                                format!(
+                                    "rule `{}`: must_match example #{}: {what}",
+                                    rule.id,
+                                    n + 1
+                                ),
                                 help,
                             )
                         },
@@ -134,14 +138,12 @@ fn check_fix(
 ) -> Option<(String, String)> {
     let once = match fix_once(rules, rule, path, kind, text.as_bytes(), opts, active) {
         Err(e) => return Some((e, "check the fix group and replacement".into())),
-        Ok(None) => {
-            return Some((
-                "the fix produced no edit".into(),
-                "the fix group did not take part in the match, or the replacement equals the text; \
+        Ok(None) => return Some((
+            "the fix produced no edit".into(),
+            "the fix group did not take part in the match, or the replacement equals the text; \
                  every must_match example of a fixable rule must be fixable"
-                    .into(),
-            ))
-        }
+                .into(),
+        )),
         Ok(Some(t)) => t,
     };
     let shown = String::from_utf8_lossy(&once).into_owned();

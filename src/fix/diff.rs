@@ -265,7 +265,9 @@ mod tests {
     #[test]
     fn distant_changes_make_two_hunks_and_equal_is_empty() {
         let old: String = (1..=30).map(|n| format!("{n}\n")).collect();
-        let new = old.replace("\n3\n", "\nthree\n").replace("\n27\n", "\nx\ny\n");
+        let new = old
+            .replace("\n3\n", "\nthree\n")
+            .replace("\n27\n", "\nx\ny\n");
         let d = unified("f", old.as_bytes(), new.as_bytes(), &plain());
         assert_eq!(d.matches("@@ -").count(), 2, "{d}");
         assert!(d.contains("@@ -24,7 +24,8 @@"), "{d}");
@@ -283,7 +285,10 @@ mod tests {
                 redact: vec![("secret-value".into(), "sec***".into())],
             },
         );
-        assert!(d.contains("-K=sec***\n\\ No newline at end of file\n"), "{d}");
+        assert!(
+            d.contains("-K=sec***\n\\ No newline at end of file\n"),
+            "{d}"
+        );
         assert!(!d.contains("secret-value"));
     }
 

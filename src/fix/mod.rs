@@ -39,9 +39,10 @@ pub struct FixOptions {
 impl FixOptions {
     /// Whether a finding's fix may be applied under these options.
     pub fn allows(&self, f: &Finding) -> bool {
-        f.fix
-            .as_ref()
-            .is_some_and(|x| x.opt_in.as_ref().map_or(true, |o| self.opt_ins.contains(o)))
+        f.fix.as_ref().is_some_and(|x| match &x.opt_in {
+            None => true,
+            Some(o) => self.opt_ins.contains(o),
+        })
     }
 }
 
@@ -262,9 +263,17 @@ pub fn write_summary(
         notes.extend(c.notes.iter().map(String::as_str));
     }
     let edits: usize = per_rule.values().sum();
-    let verb = if opts.write { "rewritten" } else { "would be rewritten" };
+    let verb = if opts.write {
+        "rewritten"
+    } else {
+        "would be rewritten"
+    };
     if opts.write {
-        writeln!(out, "keysweep fix: {} file(s) {verb}, {edits} edit(s)", changed.len())?;
+        writeln!(
+            out,
+            "keysweep fix: {} file(s) {verb}, {edits} edit(s)",
+            changed.len()
+        )?;
     } else {
         writeln!(
             out,
@@ -277,18 +286,31 @@ pub fn write_summary(
     }
     let held: Vec<(&str, usize)> = results
         .iter()
-        .filter_map(|r| r.outcome.as_ref().ok().map(|c| (r.path.as_str(), c.held_back)))
+        .filter_map(|r| {
+            r.outcome
+                .as_ref()
+                .ok()
+                .map(|c| (r.path.as_str(), c.held_back))
+        })
         .filter(|(_, n)| *n > 0)
         .collect();
     if !held.is_empty() {
-        writeln!(out, "\nNot rewritten because the line holds a credential (rotate it, then edit by hand):")?;
+        writeln!(
+            out,
+            "\nNot rewritten because the line holds a credential (rotate it, then edit by hand):"
+        )?;
         for (p, n) in &held {
             writeln!(out, "  {p}: {n} edit(s)")?;
         }
     }
     let refused: Vec<(&str, &str)> = results
         .iter()
-        .filter_map(|r| r.outcome.as_ref().err().map(|e| (r.path.as_str(), e.as_str())))
+        .filter_map(|r| {
+            r.outcome
+                .as_ref()
+                .err()
+                .map(|e| (r.path.as_str(), e.as_str()))
+        })
         .collect();
     if !refused.is_empty() {
         writeln!(out, "\nRefused (left untouched):")?;

@@ -20,7 +20,9 @@ pub enum Refusal {
 impl std::fmt::Display for Refusal {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Refusal::Changed => f.write_str("the file changed since it was scanned; run keysweep fix again"),
+            Refusal::Changed => {
+                f.write_str("the file changed since it was scanned; run keysweep fix again")
+            }
             Refusal::NotRegular(d) => write!(f, "not a regular file any more ({d})"),
             Refusal::Io(e) => write!(f, "I/O error: {e}"),
         }

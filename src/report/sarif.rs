@@ -13,10 +13,10 @@ use crate::finding::{Finding, Severity};
 use crate::rules::Rule;
 use serde_json::json;
 use serde_sarif::sarif::{
-    ArtifactChange, ArtifactContent, ArtifactLocation, Fix as SarifFix, Invocation, Location, Message, MultiformatMessageString, PhysicalLocation,
-    PropertyBag, Region, ReportingConfiguration, ReportingDescriptor, Replacement,
-    Result as SarifResult,
-    ResultLevel, Run, Sarif, Tool, ToolComponent,
+    ArtifactChange, ArtifactContent, ArtifactLocation, Fix as SarifFix, Invocation, Location,
+    Message, MultiformatMessageString, PhysicalLocation, PropertyBag, Region, Replacement,
+    ReportingConfiguration, ReportingDescriptor, Result as SarifResult, ResultLevel, Run, Sarif,
+    Tool, ToolComponent,
 };
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -258,7 +258,11 @@ fn fixes(f: &Finding, cwd: Option<&Path>) -> Option<Vec<SarifFix>> {
                         .end_column(end_column as i64)
                         .build(),
                 )
-                .inserted_content(ArtifactContent::builder().text(e.replacement.clone()).build())
+                .inserted_content(
+                    ArtifactContent::builder()
+                        .text(e.replacement.clone())
+                        .build(),
+                )
                 .build()
         })
         .collect();

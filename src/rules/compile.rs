@@ -580,7 +580,10 @@ fn compile_fix(
             None => {
                 ctx.problem(
                     Some(g.span()),
-                    format!("fix group `{}` is not a named group of the regex", g.get_ref()),
+                    format!(
+                        "fix group `{}` is not a named group of the regex",
+                        g.get_ref()
+                    ),
                     "no such group",
                     Some(format!("name it in the regex: (?P<{}>...)", g.get_ref())),
                 );

@@ -2,6 +2,7 @@
 
 mod util;
 
+mod fix;
 mod formats;
 mod rules;
 mod scan;
