@@ -419,9 +419,10 @@ impl Plan {
             for (name, files) in &s.legacy_names {
                 writeln!(
                     w,
-                    "  - legacy secret `{}` still referenced by {}: rename the references (`keysweep fix --rename-secrets`), then delete it",
+                    "  - legacy secret `{}` still referenced by {}: point them at `{}` (`keysweep fix --rename-secrets` rewrites the secret expressions it can), then delete it",
                     md(name),
-                    plural(files.len(), "file", "files")
+                    plural(files.len(), "file", "files"),
+                    s.secret
                 )?;
             }
         }

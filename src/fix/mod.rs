@@ -343,10 +343,14 @@ pub fn write_summary(
             rotate.len()
         )?;
         for f in &rotate {
-            let value = f.secret.as_ref().map(|s| s.redacted()).unwrap_or("");
+            let value = f
+                .secret
+                .as_ref()
+                .map(|s| format!("  {}", s.redacted()))
+                .unwrap_or_default();
             writeln!(
                 out,
-                "  {:<8}  {}:{}  {}  {value}",
+                "  {:<8}  {}:{}  {}{value}",
                 f.severity.as_str(),
                 f.path,
                 f.location.line,

@@ -649,6 +649,8 @@ fn compile_fix(
             );
         }
     }
+    let unless_file = build_regexes(ctx, defs, &spec.unless_file, "fix unless_file pattern");
+    let unless_line = build_regexes(ctx, defs, &spec.unless_line, "fix unless_line pattern");
     if ctx.problems.len() != before {
         return None;
     }
@@ -657,6 +659,8 @@ fn compile_fix(
         action: action?,
         opt_in: spec.opt_in.as_ref().map(|o| o.get_ref().clone()),
         note: spec.note.clone(),
+        unless_file: unless_file?,
+        unless_line: unless_line?,
     })
 }
 

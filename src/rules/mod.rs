@@ -124,6 +124,12 @@ pub struct FixRule {
     pub opt_in: Option<String>,
     /// What else the user must do once the edit is applied (e.g. create the secret).
     pub note: Option<String>,
+    /// No fix in a file matching any of these (e.g. one that already sets the
+    /// new variable: renaming would create a duplicate).
+    pub unless_file: Vec<Regex>,
+    /// No fix for a match whose context — its lines plus the next line —
+    /// matches any of these (e.g. a literal value next to the name).
+    pub unless_line: Vec<Regex>,
 }
 
 /// A rule example, run by `keysweep rules check`.

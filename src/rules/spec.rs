@@ -103,6 +103,10 @@ pub struct FixSpec {
     pub opt_in: Option<Spanned<String>>,
     #[serde(default)]
     pub note: Option<String>,
+    #[serde(default)]
+    pub unless_file: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub unless_line: Vec<Spanned<String>>,
 }
 
 /// One `{ find = '…', with = '…' }` pair of a fix.

@@ -112,6 +112,29 @@ fn fix_edits(
     edits
 }
 
+/// Whether a fix's `unless_line` patterns leave this match alone. The context
+/// is the match's lines plus the line after it, so a value on the next line
+/// (Kubernetes `name:` / `value:` pairs) is seen too.
+fn fix_context_ok(fix: &FixRule, content: &[u8], m: Range<usize>) -> bool {
+    if fix.unless_line.is_empty() {
+        return true;
+    }
+    let start = location::line_bounds(content, m.start).start;
+    let after = |from: usize| {
+        memchr::memchr(b'\n', &content[from.min(content.len())..])
+            .map_or(content.len(), |i| from + i)
+    };
+    // A match ending with its newline already reaches the next line.
+    let first_end = if m.end > m.start && content[m.end - 1] == b'\n' {
+        m.end - 1
+    } else {
+        after(m.end)
+    };
+    let end = after(first_end + 1).min(content.len());
+    let window = &content[start..end.max(start)];
+    !fix.unless_line.iter().any(|r| r.is_match(window))
+}
+
 /// The text of `range`, which lies inside the match of `caps`.
 fn caps_text(caps: &regex::bytes::Captures<'_>, range: &Range<usize>) -> String {
     let whole = caps.get(0).map_or(0..0, |m| m.range());
@@ -161,6 +184,7 @@ fn run_rule(
     hits: &mut Vec<Hit>,
 ) -> bool {
     let mut context_ok: Option<bool> = None;
+    let mut fix_file_ok: Option<bool> = None;
     let mut count = 0;
     for caps in rule.regex.captures_iter(content) {
         let Some(m) = caps.get(0) else { continue };
@@ -209,7 +233,15 @@ fn run_rule(
         // A finding that holds a credential value is never fixed (rules
         // with a secret group cannot declare a fix; this is the backstop).
         let edits = match (&rule.fix, secret) {
-            (Some(f), None) => fix_edits(f, &caps, None),
+            (Some(f), None) => {
+                let file_ok = *fix_file_ok
+                    .get_or_insert_with(|| !f.unless_file.iter().any(|r| r.is_match(content)));
+                if file_ok && fix_context_ok(f, content, m.range()) {
+                    fix_edits(f, &caps, None)
+                } else {
+                    Vec::new()
+                }
+            }
             _ => Vec::new(),
         };
         hits.push(Hit {

@@ -466,7 +466,7 @@ fn plan_is_deterministic_and_groups_the_work() {
     );
     assert!(md.contains("**GitHub Actions**: secret `LOCALSTACK_AUTH_TOKEN` (a CI Auth Token) needed by 2 files"), "{md}");
     assert!(
-        md.contains("legacy secret `LOCALSTACK_API_KEY` still referenced by 2 files"),
+        md.contains("legacy secret `LOCALSTACK_API_KEY` still referenced by 2 files: point them at `LOCALSTACK_AUTH_TOKEN`"),
         "{md}"
     );
     assert!(
