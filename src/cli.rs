@@ -165,6 +165,10 @@ pub struct FixArgs {
     /// Colour the diff.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
+    /// Print secrets on diff lines in full (redacted by default, which keeps
+    /// such hunks from applying as a patch).
+    #[arg(long)]
+    pub show_secrets: bool,
     /// Rule selection.
     #[command(flatten)]
     pub rules: RuleArgs,

@@ -154,7 +154,11 @@ fn run_fix(args: FixArgs) -> Result<Exit, Error> {
                 if let Ok(c) = &r.outcome {
                     let style = fix::diff::DiffStyle {
                         color,
-                        redact: c.redact.clone(),
+                        redact: if args.show_secrets {
+                            Vec::new()
+                        } else {
+                            c.redact.clone()
+                        },
                     };
                     w.write_all(fix::diff::unified(&r.path, &c.old, &c.new, &style).as_bytes())?;
                 }
@@ -253,6 +257,10 @@ fn run_rules_list(format: ListFormat, args: &RuleArgs) -> Result<Exit, Error> {
                         "paths": r.paths,
                         "keywords": r.keywords,
                         "migration": r.migration,
+                        "fix": r.fix.as_ref().map(|f| serde_json::json!({
+                            "opt_in": f.opt_in,
+                            "note": f.note,
+                        })),
                         "references": r.references,
                         "file": r.origin.file,
                         "line": r.origin.line,

@@ -95,6 +95,8 @@ pub struct Plan {
     pub by_severity: BTreeMap<Severity, usize>,
     /// Credentials to rotate now (critical and high).
     pub rotate: Vec<Item>,
+    /// Distinct credentials among them (one value found twice counts once).
+    pub rotate_distinct: usize,
     /// CI secrets per CI system.
     pub ci_secrets: Vec<CiSecrets>,
     /// Files `keysweep fix` can rewrite.
@@ -158,6 +160,7 @@ impl Plan {
         let mut by_severity: BTreeMap<Severity, usize> =
             Severity::ALL_DESC.iter().map(|s| (*s, 0)).collect();
         let mut rotate = Vec::new();
+        let mut distinct: BTreeSet<String> = BTreeSet::new();
         let mut manual = Vec::new();
         let mut auto: BTreeMap<String, AutoFile> = BTreeMap::new();
         let mut ci: BTreeMap<(&'static str, FileKind), CiSecrets> = BTreeMap::new();
@@ -176,6 +179,10 @@ impl Plan {
             let class = class.as_deref().unwrap_or("");
             if f.severity >= Severity::High {
                 rotate.push(item(f));
+                distinct.insert(match &f.secret {
+                    Some(s) => s.hash().to_string(),
+                    None => format!("{}:{}", f.path, f.location.line),
+                });
             }
             let on_secret_line = secret_lines.contains(&(f.path.as_str(), f.location.line));
             match f.fix.as_ref().filter(|_| !on_secret_line) {
@@ -260,6 +267,7 @@ impl Plan {
             files_scanned: stats.files_scanned,
             by_severity,
             rotate,
+            rotate_distinct: distinct.len(),
             ci_secrets,
             automatic: auto.into_values().collect(),
             manual,
@@ -275,8 +283,9 @@ impl Plan {
         let mut c = Vec::new();
         if !self.rotate.is_empty() {
             c.push(format!(
-                "Rotate {} in the LocalStack web app (Auth Tokens page), then remove the values from the files; they stay in git history",
-                plural(self.rotate.len(), "committed credential", "committed credentials")
+                "Rotate {} ({}) in the LocalStack web app (Auth Tokens page), then remove the values from the files; they stay in git history",
+                plural(self.rotate_distinct, "committed credential", "committed credentials"),
+                plural(self.rotate.len(), "finding", "findings")
             ));
         }
         for s in &self.ci_secrets {

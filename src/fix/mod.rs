@@ -284,6 +284,16 @@ pub fn write_summary(
     for (r, n) in &per_rule {
         writeln!(out, "  {n:>4}  {r}")?;
     }
+    if opts.write {
+        for r in results {
+            if let Ok(c) = &r.outcome {
+                if c.written {
+                    let n: usize = c.edits_by_rule.values().sum();
+                    writeln!(out, "  wrote {} ({n} edit(s))", r.path)?;
+                }
+            }
+        }
+    }
     let held: Vec<(&str, usize)> = results
         .iter()
         .filter_map(|r| {

@@ -40,6 +40,27 @@ struct JsonFinding<'a> {
     secret: Option<&'a SecretView>,
     fingerprint: &'a str,
     migration: Option<&'a Migration>,
+    /// The rule's mechanical rewrite for this finding (`keysweep fix`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    fix: Option<JsonFix<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonFix<'a> {
+    opt_in: Option<&'a str>,
+    note: Option<&'a str>,
+    edits: Vec<JsonEdit<'a>>,
+}
+
+/// Only the position and the literal replacement: the replaced text is left
+/// out so no report can echo a value through a fix.
+#[derive(Serialize)]
+struct JsonEdit<'a> {
+    line: usize,
+    column: usize,
+    end_line: usize,
+    end_column: usize,
+    replacement: &'a str,
 }
 
 #[derive(Serialize)]
@@ -66,6 +87,21 @@ fn finding<'a>(report: &'a Report<'_>, f: &'a Finding) -> JsonFinding<'a> {
         secret: f.secret.as_ref(),
         fingerprint: &f.fingerprint,
         migration: rule.map(|r| &r.migration),
+        fix: f.fix.as_ref().map(|x| JsonFix {
+            opt_in: x.opt_in.as_deref(),
+            note: x.note.as_deref(),
+            edits: x
+                .edits
+                .iter()
+                .map(|e| JsonEdit {
+                    line: e.location.line,
+                    column: e.location.column,
+                    end_line: e.location.end_line,
+                    end_column: e.location.end_column,
+                    replacement: &e.replacement,
+                })
+                .collect(),
+        }),
     }
 }
 

@@ -461,7 +461,7 @@ fn plan_is_deterministic_and_groups_the_work() {
         "{md}"
     );
     assert!(
-        md.contains("## Checklist\n\n- [ ] Rotate 2 committed credentials"),
+        md.contains("## Checklist\n\n- [ ] Rotate 2 committed credentials (2 findings)"),
         "{md}"
     );
     assert!(md.contains("**GitHub Actions**: secret `LOCALSTACK_AUTH_TOKEN` (a CI Auth Token) needed by 2 files"), "{md}");
@@ -587,4 +587,108 @@ fn rules_check_runs_fix_sections_and_reports_bad_ones_with_spans() {
             "diagnostic names the file and span:\n{err}"
         );
     }
+}
+
+/// The demo monorepo with the default rule pack: the dry-run diff, applied by
+/// `git apply`, gives exactly the bytes `--write` produces; a second run
+/// changes nothing; every credential finding survives the rewrite.
+#[test]
+fn demo_diff_applies_and_matches_write_with_the_default_pack() {
+    let dry = tempfile::tempdir().unwrap();
+    copy_tree(&fixture("demo"), dry.path());
+    let written = tempfile::tempdir().unwrap();
+    copy_tree(&fixture("demo"), written.path());
+    let before = snapshot(dry.path());
+
+    let o = run_in(dry.path(), &["fix", "--rename-secrets", "--color", "never"]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert_eq!(snapshot(dry.path()), before);
+    let diff = o.stdout.clone();
+    assert!(!diff.is_empty());
+    for s in std::fs::read_to_string(fixture("expected/demo-secrets.txt"))
+        .unwrap()
+        .lines()
+    {
+        assert!(
+            !String::from_utf8_lossy(&diff).contains(s.trim()),
+            "secret in diff"
+        );
+    }
+    // Redacted context lines cannot apply as a patch; --show-secrets prints them.
+    let o = run_in(
+        dry.path(),
+        &[
+            "fix",
+            "--rename-secrets",
+            "--color",
+            "never",
+            "--show-secrets",
+        ],
+    );
+    let diff = o.stdout.clone();
+
+    let scan_before = json(&run_in(
+        written.path(),
+        &["scan", "--format", "json", "--fail-on", "never"],
+    ));
+    let o = run_in(written.path(), &["fix", "--write", "--rename-secrets"]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert!(stderr(&o).contains("file(s) rewritten"), "{}", stderr(&o));
+    let after_write = snapshot(written.path());
+    assert_ne!(after_write, before);
+
+    if std::process::Command::new("git")
+        .arg("--version")
+        .output()
+        .is_ok()
+    {
+        let patch = dry.path().join("fix.patch");
+        std::fs::write(&patch, &diff).unwrap();
+        let applied = std::process::Command::new("git")
+            .current_dir(dry.path())
+            .args(["apply", "--whitespace=nowarn", "fix.patch"])
+            .output()
+            .unwrap();
+        assert!(
+            applied.status.success(),
+            "git apply: {}",
+            String::from_utf8_lossy(&applied.stderr)
+        );
+        std::fs::remove_file(&patch).unwrap();
+        assert_eq!(
+            snapshot(dry.path()),
+            after_write,
+            "diff and --write disagree"
+        );
+    }
+
+    let again = run_in(written.path(), &["fix", "--write", "--rename-secrets"]);
+    assert!(
+        stderr(&again).contains("0 file(s) rewritten, 0 edit(s)"),
+        "{}",
+        stderr(&again)
+    );
+    assert_eq!(snapshot(written.path()), after_write);
+
+    // Critical and high findings (credentials to rotate) are all still there.
+    let serious = |doc: &serde_json::Value| {
+        let mut v: Vec<String> = doc["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| matches!(f["severity"].as_str(), Some("critical" | "high")))
+            .map(|f| format!("{} {}", f["path"], f["rule_id"]))
+            .collect();
+        v.sort();
+        v
+    };
+    let scan_after = json(&run_in(
+        written.path(),
+        &["scan", "--format", "json", "--fail-on", "never"],
+    ));
+    assert_eq!(serious(&scan_after), serious(&scan_before));
+    assert!(
+        scan_after["findings"].as_array().unwrap().len()
+            < scan_before["findings"].as_array().unwrap().len()
+    );
 }
