@@ -148,9 +148,10 @@ pub struct FixArgs {
     /// Apply the changes (default: dry run printing a unified diff).
     #[arg(long)]
     pub write: bool,
-    /// Also rename legacy CI secret names in secret expressions, e.g.
-    /// `${{ secrets.LOCALSTACK_API_KEY }}` -> `${{ secrets.LOCALSTACK_AUTH_TOKEN }}`.
-    /// The renamed secret must then be created in the CI system.
+    /// Also rename the legacy secret or variable a LOCALSTACK_AUTH_TOKEN value is
+    /// read from, e.g. `${{ secrets.LOCALSTACK_API_KEY }}` ->
+    /// `${{ secrets.LOCALSTACK_AUTH_TOKEN }}`. Create the renamed CI secret (holding
+    /// a CI Auth Token) before merging.
     #[arg(long)]
     pub rename_secrets: bool,
     /// Fix files ignored by .gitignore, .ignore and .keysweepignore too.
