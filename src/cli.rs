@@ -184,8 +184,20 @@ pub enum PlanFormat {
     Json,
 }
 
+const PLAN_AFTER_HELP: &str = "\
+The plan groups the scan's findings: credentials to rotate now, CI secrets to
+create or rename per CI system, files `keysweep fix` can rewrite, edits that
+need a person, deprecated commands, and the 2026 image change, with a checklist.
+Output is sorted and has no timestamps, so it can be committed or posted as a
+pull-request comment. Values are always redacted.
+
+Exit codes:
+  0  plan written (whatever it contains)
+  2  usage, configuration or rule error";
+
 /// `keysweep plan`.
 #[derive(Debug, Args)]
+#[command(after_help = PLAN_AFTER_HELP)]
 pub struct PlanArgs {
     /// Files or directories to plan for.
     #[arg(value_name = "PATH", default_value = ".")]

@@ -238,5 +238,13 @@ fn write_summary(report: &Report<'_>, out: &mut dyn Write) -> std::io::Result<()
     for (rule, files) in &stats.truncated {
         writeln!(out, "  note: rule {rule} hit its per-file match limit in {files} file(s); later matches were not reported")?;
     }
+    let fixable = report.findings.iter().filter(|f| f.fix.is_some()).count();
+    if fixable > 0 {
+        writeln!(
+            out,
+            "{fixable} finding{} can be rewritten mechanically: run `keysweep fix` to see the diff",
+            if fixable == 1 { "" } else { "s" }
+        )?;
+    }
     Ok(())
 }

@@ -692,3 +692,30 @@ fn demo_diff_applies_and_matches_write_with_the_default_pack() {
             < scan_before["findings"].as_array().unwrap().len()
     );
 }
+
+#[test]
+fn bytes_that_are_not_utf8_survive_a_write() {
+    let original: &[u8] =
+        b"# caf\xe9 \xff\xfe broken\nexport LOCALSTACK_API_KEY=${LOCALSTACK_API_KEY:-}\n\xc3\n";
+    let dir = temp_tree(&[("dev.sh", original)]);
+    let o = ks(dir.path(), &["fix", "--write"]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert_eq!(
+        std::fs::read(dir.path().join("dev.sh")).unwrap(),
+        b"# caf\xe9 \xff\xfe broken\nexport LOCALSTACK_AUTH_TOKEN=${LOCALSTACK_AUTH_TOKEN:-}\n\xc3\n"
+    );
+}
+
+#[test]
+fn scan_points_at_fix_when_something_is_fixable() {
+    let dir = fixable_copy();
+    let o = ks(
+        dir.path(),
+        &["scan", "--fail-on", "never", "--color", "never"],
+    );
+    assert!(
+        stdout(&o).contains("can be rewritten mechanically: run `keysweep fix`"),
+        "{}",
+        stdout(&o)
+    );
+}
