@@ -19,6 +19,8 @@ pub fn check(rules: &RuleSet) -> Vec<RuleProblem> {
     let mut problems = Vec::new();
     for rule in rules.rules() {
         let source = &rules.sources()[rule.origin.source_index];
+        // Whether some must_match example was actually rewritten by the fix.
+        let mut exercised = false;
         for (n, ex) in rule.examples.iter().enumerate() {
             let kind = kind::classify(&ex.path);
             let found = scan_content(
@@ -66,18 +68,16 @@ pub fn check(rules: &RuleSet) -> Vec<RuleProblem> {
                     "tighten the regex or add an allow pattern".to_string(),
                 )),
                 (true, _) if rule.fix.is_some() => {
-                    check_fix(rules, rule, &ex.path, kind, &ex.text, &opts, &mut active).map(
-                        |(what, help)| {
-                            (
-                                format!(
-                                    "rule `{}`: must_match example #{}: {what}",
-                                    rule.id,
-                                    n + 1
-                                ),
-                                help,
-                            )
-                        },
-                    )
+                    match check_fix(rules, rule, &ex.path, kind, &ex.text, &opts, &mut active) {
+                        Ok(fixed) => {
+                            exercised |= fixed;
+                            None
+                        }
+                        Err((what, help)) => Some((
+                            format!("rule `{}`: must_match example #{}: {what}", rule.id, n + 1),
+                            help,
+                        )),
+                    }
                 }
                 _ => None,
             };
@@ -89,6 +89,20 @@ pub fn check(rules: &RuleSet) -> Vec<RuleProblem> {
                     Some(help),
                 ));
             }
+        }
+        if rule.fix.is_some() && !exercised {
+            problems.push(crate::rules::problem_for_example(
+                source,
+                rule.origin.span.clone(),
+                format!(
+                    "rule `{}`: no must_match example is rewritten by its fix",
+                    rule.id
+                ),
+                Some(
+                    "add a must_match example the fix applies to, so rules check can test it"
+                        .into(),
+                ),
+            ));
         }
     }
     problems
@@ -126,7 +140,33 @@ fn fix_once(
         .map_err(|e| format!("the fix's edits do not apply: {e:?}"))
 }
 
-/// Checks a fixable rule on one must_match example; `Some((problem, help))` on failure.
+/// Whether the fix's `unless_file` / `unless_line` guards deliberately
+/// leave this example alone.
+fn guarded(
+    rules: &RuleSet,
+    rule: &Rule,
+    path: &str,
+    kind: FileKind,
+    text: &[u8],
+    opts: &ScanOptions,
+    active: &mut Vec<bool>,
+) -> bool {
+    let Some(fix) = &rule.fix else { return false };
+    if fix.unless_file.iter().any(|r| r.is_match(text)) {
+        return true;
+    }
+    scan_content(rules, path, kind, text, opts, active)
+        .findings
+        .iter()
+        .filter(|f| f.rule_id == rule.id)
+        .any(|f| {
+            !crate::scan::fix_context_ok(fix, text, f.location.byte_start..f.location.byte_end)
+        })
+}
+
+/// Checks a fixable rule on one must_match example: `Ok(true)` if the fix
+/// rewrote it correctly, `Ok(false)` if its guards deliberately skip it,
+/// `Err((problem, help))` otherwise.
 fn check_fix(
     rules: &RuleSet,
     rule: &Rule,
@@ -135,15 +175,21 @@ fn check_fix(
     text: &str,
     opts: &ScanOptions,
     active: &mut Vec<bool>,
-) -> Option<(String, String)> {
+) -> Result<bool, (String, String)> {
     let once = match fix_once(rules, rule, path, kind, text.as_bytes(), opts, active) {
-        Err(e) => return Some((e, "check the fix group and replacement".into())),
-        Ok(None) => return Some((
-            "the fix produced no edit".into(),
-            "the fix group did not take part in the match, or the replacement equals the text; \
-                 every must_match example of a fixable rule must be fixable"
-                .into(),
-        )),
+        Err(e) => return Err((e, "check the fix group and replacement".into())),
+        Ok(None) if guarded(rules, rule, path, kind, text.as_bytes(), opts, active) => {
+            return Ok(false)
+        }
+        Ok(None) => {
+            return Err((
+                "the fix produced no edit".into(),
+                "the fix group did not take part in the match, or the replacement equals the \
+                 text; every must_match example of a fixable rule must be fixable unless its \
+                 unless_file / unless_line guards apply"
+                    .into(),
+            ))
+        }
         Ok(Some(t)) => t,
     };
     let shown = String::from_utf8_lossy(&once).into_owned();
@@ -153,20 +199,20 @@ fn check_fix(
         .filter(|f| f.rule_id == rule.id)
         .count();
     if left > 0 {
-        return Some((
+        return Err((
             format!("after the fix the rule still matches: {shown:?}"),
             "the rewrite must remove what the rule detects".into(),
         ));
     }
     match fix_once(rules, rule, path, kind, &once, opts, active) {
-        Ok(Some(twice)) if twice != once => Some((
+        Ok(Some(twice)) if twice != once => Err((
             format!(
                 "the fix is not idempotent: a second run changes {shown:?} into {:?}",
                 String::from_utf8_lossy(&twice)
             ),
             "a fixed file must not be rewritten again".into(),
         )),
-        Err(e) => Some((e, "check the fix group and replacement".into())),
-        _ => None,
+        Err(e) => Err((e, "check the fix group and replacement".into())),
+        _ => Ok(true),
     }
 }

@@ -649,6 +649,29 @@ fn compile_fix(
             );
         }
     }
+    let whole_lines = match spec.scope.as_ref().map(|s| (s, s.get_ref().as_str())) {
+        None | Some((_, "group")) => false,
+        Some((_, "line")) => {
+            if let Some(g) = &spec.group {
+                ctx.problem(
+                    Some(g.span()),
+                    "`scope = \"line\"` rewrites whole lines: drop `group`",
+                    "group",
+                    None,
+                );
+            }
+            true
+        }
+        Some((s, other)) => {
+            ctx.problem(
+                Some(s.span()),
+                format!("unknown fix scope `{other}`"),
+                "scope",
+                Some("use `group` (the default) or `line`".into()),
+            );
+            false
+        }
+    };
     let unless_file = build_regexes(ctx, defs, &spec.unless_file, "fix unless_file pattern");
     let unless_line = build_regexes(ctx, defs, &spec.unless_line, "fix unless_line pattern");
     if ctx.problems.len() != before {
@@ -656,6 +679,7 @@ fn compile_fix(
     }
     Some(FixRule {
         group,
+        whole_lines,
         action: action?,
         opt_in: spec.opt_in.as_ref().map(|o| o.get_ref().clone()),
         note: spec.note.clone(),

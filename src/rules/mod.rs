@@ -118,6 +118,9 @@ pub enum FixAction {
 pub struct FixRule {
     /// Capture group whose text is rewritten; `None` = the whole match.
     pub group: Option<usize>,
+    /// `scope = "line"`: rewrite the match's whole lines (terminators
+    /// included) instead of a group, e.g. to drop a value that follows it.
+    pub whole_lines: bool,
     /// The rewrite.
     pub action: FixAction,
     /// Applied only when the user passes the flag of this name.

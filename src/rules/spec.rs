@@ -107,6 +107,8 @@ pub struct FixSpec {
     pub unless_file: Vec<Spanned<String>>,
     #[serde(default)]
     pub unless_line: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub scope: Option<Spanned<String>>,
 }
 
 /// One `{ find = '…', with = '…' }` pair of a fix.

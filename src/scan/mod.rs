@@ -82,23 +82,36 @@ struct Hit {
 fn fix_edits(
     fix: &FixRule,
     caps: &regex::bytes::Captures<'_>,
+    content: &[u8],
     secret: Option<Range<usize>>,
 ) -> Vec<(Range<usize>, String)> {
     let Some(g) = caps.get(fix.group.unwrap_or(0)) else {
         return Vec::new();
     };
-    let text = g.as_bytes();
+    let target = if fix.whole_lines {
+        let start = location::line_bounds(content, g.start()).start;
+        let last = g.end().max(g.start() + 1) - 1;
+        let end = memchr::memchr(b'\n', &content[last.min(content.len())..])
+            .map_or(content.len(), |i| last + i + 1);
+        start..end.max(start)
+    } else {
+        g.range()
+    };
+    let text = &content[target.clone()];
     if std::str::from_utf8(text).is_err() {
         return Vec::new();
     }
     let mut edits: Vec<(Range<usize>, String)> = match &fix.action {
-        FixAction::Replace(r) => vec![(g.range(), r.clone())],
+        FixAction::Replace(r) => vec![(target.clone(), r.clone())],
         FixAction::Substitute(pairs) => pairs
             .iter()
             .flat_map(|(re, with)| {
-                re.find_iter(text)
-                    .filter(|m| !m.is_empty())
-                    .map(|m| (g.start() + m.start()..g.start() + m.end(), with.clone()))
+                re.find_iter(text).filter(|m| !m.is_empty()).map(|m| {
+                    (
+                        target.start + m.start()..target.start + m.end(),
+                        with.clone(),
+                    )
+                })
             })
             .collect(),
     };
@@ -107,7 +120,7 @@ fn fix_edits(
             .as_ref()
             .is_some_and(|s| r.start < s.end && s.start < r.end)
     };
-    edits.retain(|(r, with)| !touches_secret(r) && &caps_text(caps, r) != with);
+    edits.retain(|(r, with)| !touches_secret(r) && content[r.clone()] != *with.as_bytes());
     edits.sort_by_key(|(r, _)| (r.start, r.end));
     edits
 }
@@ -115,7 +128,7 @@ fn fix_edits(
 /// Whether a fix's `unless_line` patterns leave this match alone. The context
 /// is the match's lines plus the line after it, so a value on the next line
 /// (Kubernetes `name:` / `value:` pairs) is seen too.
-fn fix_context_ok(fix: &FixRule, content: &[u8], m: Range<usize>) -> bool {
+pub(crate) fn fix_context_ok(fix: &FixRule, content: &[u8], m: Range<usize>) -> bool {
     if fix.unless_line.is_empty() {
         return true;
     }
@@ -133,15 +146,6 @@ fn fix_context_ok(fix: &FixRule, content: &[u8], m: Range<usize>) -> bool {
     let end = after(first_end + 1).min(content.len());
     let window = &content[start..end.max(start)];
     !fix.unless_line.iter().any(|r| r.is_match(window))
-}
-
-/// The text of `range`, which lies inside the match of `caps`.
-fn caps_text(caps: &regex::bytes::Captures<'_>, range: &Range<usize>) -> String {
-    let whole = caps.get(0).map_or(0..0, |m| m.range());
-    let hay = caps.get(0).map_or(&[][..], |m| m.as_bytes());
-    let start = range.start.saturating_sub(whole.start).min(hay.len());
-    let end = range.end.saturating_sub(whole.start).min(hay.len());
-    String::from_utf8_lossy(&hay[start..end]).into_owned()
 }
 
 fn entropy(bytes: &[u8]) -> f64 {
@@ -237,7 +241,7 @@ fn run_rule(
                 let file_ok = *fix_file_ok
                     .get_or_insert_with(|| !f.unless_file.iter().any(|r| r.is_match(content)));
                 if file_ok && fix_context_ok(f, content, m.range()) {
-                    fix_edits(f, &caps, None)
+                    fix_edits(f, &caps, content, None)
                 } else {
                     Vec::new()
                 }

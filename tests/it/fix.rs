@@ -549,6 +549,25 @@ fn rules_check_runs_fix_sections_and_reports_bad_ones_with_spans() {
             ),
             "reports a secret value cannot have a fix",
         ),
+        (
+            bad("scope = \"file\"\nreplacement = \"x\"", r"FOO_KEY"),
+            "unknown fix scope `file`",
+        ),
+        (
+            bad(
+                "scope = \"line\"\ngroup = \"n\"\nreplacement = \"x\"",
+                r"(?P<n>FOO)_KEY",
+            ),
+            "rewrites whole lines: drop `group`",
+        ),
+        // Guards that skip every example leave the fix untested.
+        (
+            bad(
+                "group = \"n\"\nreplacement = \"BAR\"\nunless_file = ['=1']",
+                r"(?P<n>FOO)_KEY",
+            ),
+            "no must_match example is rewritten by its fix",
+        ),
         // Compiles, but the rewrite does not remove the finding.
         (
             bad(
