@@ -61,6 +61,8 @@ pub struct Change {
     pub redact: Vec<(String, String)>,
     /// Edits not applied because their line holds a credential.
     pub held_back: usize,
+    /// Fixes left in the final content because they need an opt-in, per flag.
+    pub waiting: BTreeMap<String, usize>,
     /// Whether the file was written.
     pub written: bool,
 }
@@ -131,6 +133,7 @@ pub fn fix_file(
     let mut last_conflicts: Vec<Conflict> = Vec::new();
     let mut converged = false;
     let mut held_back = 0;
+    let mut waiting: BTreeMap<String, usize> = BTreeMap::new();
     for _ in 0..MAX_PASSES {
         let scan = scan_content(rules, display, file_kind, &cur, &scan_opts, &mut active);
         for f in &scan.findings {
@@ -165,6 +168,13 @@ pub fn fix_file(
         });
         held_back = held_back.max(before - all.len());
         if all.is_empty() {
+            for f in &scan.findings {
+                if let Some(o) = f.fix.as_ref().and_then(|x| x.opt_in.as_ref()) {
+                    if !opts.opt_ins.contains(o) {
+                        *waiting.entry(o.clone()).or_insert(0) += 1;
+                    }
+                }
+            }
             converged = true;
             break;
         }
@@ -206,6 +216,7 @@ pub fn fix_file(
         notes,
         redact: redact.into_iter().collect(),
         held_back,
+        waiting,
         written: false,
     };
     if opts.write && change.old != change.new {
@@ -328,8 +339,25 @@ pub fn write_summary(
             writeln!(out, "  {p}: {why}")?;
         }
     }
+    // Opt-in fixes still open: from the final pass of each processed file
+    // (a rename can reveal one), from the scan for the other files.
     let mut waiting: BTreeMap<&str, usize> = BTreeMap::new();
+    let fixed_paths: BTreeSet<&str> = results
+        .iter()
+        .filter(|r| r.outcome.is_ok())
+        .map(|r| r.path.as_str())
+        .collect();
+    for r in results {
+        if let Ok(c) = &r.outcome {
+            for (o, n) in &c.waiting {
+                *waiting.entry(o.as_str()).or_insert(0) += n;
+            }
+        }
+    }
     for f in findings {
+        if fixed_paths.contains(f.path.as_str()) {
+            continue;
+        }
         if let Some(o) = f.fix.as_ref().and_then(|x| x.opt_in.as_deref()) {
             if !opts.opt_ins.contains(o) {
                 *waiting.entry(o).or_insert(0) += 1;

@@ -738,3 +738,73 @@ fn scan_points_at_fix_when_something_is_fixable() {
         stdout(&o)
     );
 }
+
+/// Guards of the default pack's renames: a script that defines the legacy
+/// variable and reads it later is left alone; a file that already sets
+/// LOCALSTACK_AUTH_TOKEN is left alone (no duplicate key); a plain reference
+/// is renamed, and the secret behind it only with --rename-secrets.
+#[test]
+fn default_pack_renames_only_where_it_is_safe() {
+    let dir = temp_tree(&[
+        (
+            "define-then-read.sh",
+            b"export LOCALSTACK_API_KEY=\"$(cat ~/.ls-key)\"\ndocker run -e LOCALSTACK_AUTH_TOKEN=\"$LOCALSTACK_API_KEY\" localstack/localstack-pro\n",
+        ),
+        ("pass-through.sh", b"export LOCALSTACK_API_KEY=${LOCALSTACK_API_KEY:-}\nlocalstack start -d\n"),
+        (
+            ".github/workflows/both.yml",
+            b"jobs:\n  a:\n    env:\n      LOCALSTACK_AUTH_TOKEN: ${{ secrets.LOCALSTACK_AUTH_TOKEN }}\n      LOCALSTACK_API_KEY: ${{ secrets.LOCALSTACK_API_KEY }}\n",
+        ),
+        (
+            ".github/workflows/ci.yml",
+            b"jobs:\n  a:\n    env:\n      LOCALSTACK_API_KEY: ${{ secrets.LOCALSTACK_API_KEY }}\n    steps:\n      - run: localstack auth logout\n",
+        ),
+    ]);
+    let before = snapshot(dir.path());
+    let o = run_in(dir.path(), &["fix", "--write"]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let after = snapshot(dir.path());
+    let text = |p: &str| String::from_utf8(after[Path::new(p)].0.clone()).unwrap();
+    assert_eq!(
+        after[Path::new("define-then-read.sh")],
+        before[Path::new("define-then-read.sh")]
+    );
+    assert_eq!(
+        after[Path::new(".github/workflows/both.yml")],
+        before[Path::new(".github/workflows/both.yml")]
+    );
+    assert_eq!(
+        text("pass-through.sh"),
+        "export LOCALSTACK_AUTH_TOKEN=${LOCALSTACK_API_KEY:-}\nlocalstack start -d\n"
+    );
+    assert_eq!(
+        text(".github/workflows/ci.yml"),
+        "jobs:\n  a:\n    env:\n      LOCALSTACK_AUTH_TOKEN: ${{ secrets.LOCALSTACK_API_KEY }}\n    steps:\n      - run: localstack auth clear-token\n"
+    );
+    assert!(
+        stderr(&o).contains("need --rename-secrets"),
+        "{}",
+        stderr(&o)
+    );
+
+    let o = run_in(dir.path(), &["fix", "--write", "--rename-secrets"]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let after = snapshot(dir.path());
+    let text = |p: &str| String::from_utf8(after[Path::new(p)].0.clone()).unwrap();
+    assert_eq!(
+        text("pass-through.sh"),
+        "export LOCALSTACK_AUTH_TOKEN=${LOCALSTACK_AUTH_TOKEN:-}\nlocalstack start -d\n"
+    );
+    assert!(text(".github/workflows/ci.yml")
+        .contains("LOCALSTACK_AUTH_TOKEN: ${{ secrets.LOCALSTACK_AUTH_TOKEN }}"));
+    assert!(
+        stderr(&o).contains("Create the renamed secret or variable"),
+        "{}",
+        stderr(&o)
+    );
+    // The script that defines its own value is still untouched.
+    assert_eq!(
+        after[Path::new("define-then-read.sh")],
+        before[Path::new("define-then-read.sh")]
+    );
+}
