@@ -4,7 +4,8 @@
 //! A rule is data: an id, what it means, where it applies (file kinds, path
 //! globs), literal keywords that gate its regex, the regex with an optional
 //! named secret group, filters on that secret (checksum, entropy, allowlists),
-//! whole-file context conditions, the migration advice, and examples that must
+//! whole-file context conditions, the migration advice, an optional mechanical
+//! rewrite (`[rule.fix]`, applied by `keysweep fix`), and examples that must
 //! and must not match. Nothing about detection lives in Rust code a rule file
 //! cannot see.
 

@@ -4,6 +4,8 @@
 //! whose keyword occurs (or that have none) run their regex, and line/column
 //! and snippets are computed only for hits. [`scan_all`] drives the walk and
 //! spreads files over one rayon pool, each worker reusing its read buffer.
+//! A rule's `[rule.fix]` is turned into byte-range edits here, where the
+//! captures are at hand; `crate::fix` only applies them.
 
 pub mod location;
 pub mod read;
@@ -77,13 +79,12 @@ struct Hit {
 }
 
 /// The edits a rule's fix makes to one match: literal replacements inside the
-/// fix group, minus no-ops and anything touching the secret. Text that is not
-/// valid UTF-8 is never edited.
+/// fix group (or the match's lines), minus no-ops. Text that is not valid
+/// UTF-8 is never edited. Only called for matches without a secret.
 fn fix_edits(
     fix: &FixRule,
     caps: &regex::bytes::Captures<'_>,
     content: &[u8],
-    secret: Option<Range<usize>>,
 ) -> Vec<(Range<usize>, String)> {
     let Some(g) = caps.get(fix.group.unwrap_or(0)) else {
         return Vec::new();
@@ -115,12 +116,7 @@ fn fix_edits(
             })
             .collect(),
     };
-    let touches_secret = |r: &Range<usize>| {
-        secret
-            .as_ref()
-            .is_some_and(|s| r.start < s.end && s.start < r.end)
-    };
-    edits.retain(|(r, with)| !touches_secret(r) && content[r.clone()] != *with.as_bytes());
+    edits.retain(|(r, with)| content[r.clone()] != *with.as_bytes());
     edits.sort_by_key(|(r, _)| (r.start, r.end));
     edits
 }
@@ -241,7 +237,7 @@ fn run_rule(
                 let file_ok = *fix_file_ok
                     .get_or_insert_with(|| !f.unless_file.iter().any(|r| r.is_match(content)));
                 if file_ok && fix_context_ok(f, content, m.range()) {
-                    fix_edits(f, &caps, content, None)
+                    fix_edits(f, &caps, content)
                 } else {
                     Vec::new()
                 }
