@@ -93,7 +93,7 @@ pub struct Plan {
     pub files_scanned: u64,
     /// Findings per severity (every severity present).
     pub by_severity: BTreeMap<Severity, usize>,
-    /// Credentials to rotate now (critical and high).
+    /// Credentials to rotate now (critical and high findings with a value).
     pub rotate: Vec<Item>,
     /// Distinct credentials among them (one value found twice counts once).
     pub rotate_distinct: usize,
@@ -101,7 +101,7 @@ pub struct Plan {
     pub ci_secrets: Vec<CiSecrets>,
     /// Files `keysweep fix` can rewrite.
     pub automatic: Vec<AutoFile>,
-    /// Findings with no mechanical rewrite (medium and low, not rotation).
+    /// Findings with no mechanical rewrite that are not rotations.
     pub manual: Vec<Item>,
     /// Deprecated commands, inputs and options (class F12).
     pub deprecated: Vec<RuleGroup>,
@@ -177,7 +177,8 @@ impl Plan {
             *by_severity.entry(f.severity).or_insert(0) += 1;
             let class = class_of(f);
             let class = class.as_deref().unwrap_or("");
-            if f.severity >= Severity::High {
+            let rotation = crate::fix::needs_rotation(f);
+            if rotation {
                 rotate.push(item(f));
                 distinct.insert(match &f.secret {
                     Some(s) => s.hash().to_string(),
@@ -197,7 +198,7 @@ impl Plan {
                         None => *a.rules.entry(f.rule_id.clone()).or_insert(0) += 1,
                     }
                 }
-                None if f.severity < Severity::High && f.severity > Severity::Info => {
+                None if !rotation && f.severity > Severity::Info => {
                     manual.push(item(f));
                 }
                 None => {}

@@ -247,9 +247,10 @@ pub fn fix_all(rules: &RuleSet, findings: &[Finding], opts: &FixOptions) -> Vec<
 }
 
 /// Whether a finding is a committed credential: editing does not fix it, the
-/// value must be rotated.
+/// value must be rotated. (High findings without a value, such as a template
+/// that would write a token into a file, are work for a person instead.)
 pub fn needs_rotation(f: &Finding) -> bool {
-    f.severity >= Severity::High
+    f.severity >= Severity::High && f.secret.is_some()
 }
 
 /// Writes the end-of-run summary: what changed (or would), what was refused,
