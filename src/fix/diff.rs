@@ -197,6 +197,8 @@ pub fn unified(path: &str, old: &[u8], new: &[u8], style: &DiffStyle) -> String 
         ("", "", "", "", "")
     };
     let mut out = String::new();
+    // An absolute path keeps one slash after the a/ and b/ prefixes.
+    let path = path.trim_start_matches('/');
     let _ = writeln!(out, "{bold}--- a/{path}{reset}");
     let _ = writeln!(out, "{bold}+++ b/{path}{reset}");
     let changed: Vec<usize> = rows
