@@ -32,6 +32,11 @@ pub enum Command {
     Fix(FixArgs),
     /// Write a migration plan for the whole tree (Markdown or JSON).
     Plan(PlanArgs),
+    /// Record the current findings as accepted, so `scan --baseline FILE`
+    /// reports only new ones.
+    Baseline(BaselineArgs),
+    /// Write a commented starter keysweep.toml.
+    Init(InitArgs),
     /// List or check rules.
     #[command(subcommand)]
     Rules(RulesCommand),
@@ -85,21 +90,50 @@ pub struct RuleArgs {
     pub no_default_rules: bool,
 }
 
+/// Options shared by `scan` and `baseline` that select the settings file.
+#[derive(Debug, Clone, Args)]
+pub struct ConfigArgs {
+    /// Read settings from FILE instead of keysweep.toml at the scan root
+    /// (the one directory given, otherwise the current directory).
+    #[arg(long, value_name = "FILE", conflicts_with = "no_config")]
+    pub config: Option<PathBuf>,
+    /// Ignore keysweep.toml.
+    #[arg(long)]
+    pub no_config: bool,
+}
+
 /// `keysweep scan`.
 #[derive(Debug, Args)]
 pub struct ScanArgs {
-    /// Files or directories to scan.
+    /// Files or directories to scan; `-` reads standard input. With
+    /// --staged, pathspecs limiting which staged files are scanned.
     #[arg(value_name = "PATH", default_value = ".")]
     pub paths: Vec<PathBuf>,
-    /// Output format.
-    #[arg(long, short = 'f', value_enum, default_value_t = Format::Human)]
-    pub format: Format,
+    /// Output format [default: human, or `format` in keysweep.toml].
+    #[arg(long, short = 'f', value_enum)]
+    pub format: Option<Format>,
     /// Write the report to FILE instead of standard output.
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
-    /// Lowest severity that makes the exit code 1.
-    #[arg(long, value_enum, default_value_t = FailOn::Low)]
-    pub fail_on: FailOn,
+    /// Lowest severity that makes the exit code 1 [default: low, or
+    /// `fail_on` in keysweep.toml].
+    #[arg(long, value_enum)]
+    pub fail_on: Option<FailOn>,
+    /// Report only findings not accepted in this baseline file (see
+    /// `keysweep baseline`); accepted ones are listed as suppressed.
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+    /// Scan the content staged in the git index (not the working tree):
+    /// files whose staged content differs from HEAD. For git hooks.
+    #[arg(long, conflicts_with = "stdin_name")]
+    pub staged: bool,
+    /// With `-`: the path standard input is reported as (decides the file
+    /// kind, e.g. `.env` or `.github/workflows/ci.yml`).
+    #[arg(long, value_name = "NAME")]
+    pub stdin_name: Option<String>,
+    /// Settings file.
+    #[command(flatten)]
+    pub config: ConfigArgs,
     /// Scan files ignored by .gitignore, .ignore and .keysweepignore too.
     #[arg(long)]
     pub no_ignore: bool,
@@ -220,6 +254,48 @@ pub struct PlanArgs {
     /// Rule selection.
     #[command(flatten)]
     pub rules: RuleArgs,
+}
+
+/// `keysweep baseline`.
+#[derive(Debug, Args)]
+pub struct BaselineArgs {
+    /// Files or directories to scan.
+    #[arg(value_name = "PATH", default_value = ".")]
+    pub paths: Vec<PathBuf>,
+    /// Baseline file to write; an existing one is updated (its entries are
+    /// kept, new findings are added).
+    #[arg(long, short = 'o', value_name = "FILE", default_value = crate::suppress::baseline::DEFAULT_FILE)]
+    pub output: PathBuf,
+    /// Only drop entries of the existing baseline that no longer match any
+    /// finding; accept nothing new.
+    #[arg(long)]
+    pub prune: bool,
+    /// Scan files ignored by .gitignore, .ignore and .keysweepignore too.
+    #[arg(long)]
+    pub no_ignore: bool,
+    /// Skip files larger than this many bytes (counted as too-large).
+    #[arg(long, value_name = "BYTES", default_value_t = crate::scan::DEFAULT_MAX_FILE_SIZE)]
+    pub max_file_size: u64,
+    /// Worker threads (default: one per core).
+    #[arg(long, short = 'j', value_name = "N", default_value_t = 0)]
+    pub threads: usize,
+    /// Settings file.
+    #[command(flatten)]
+    pub config: ConfigArgs,
+    /// Rule selection.
+    #[command(flatten)]
+    pub rules: RuleArgs,
+}
+
+/// `keysweep init`.
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Where to write the starter config.
+    #[arg(value_name = "FILE", default_value = crate::config::FILE_NAME)]
+    pub path: PathBuf,
+    /// Overwrite an existing file.
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// `keysweep rules ...`.

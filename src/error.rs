@@ -39,6 +39,41 @@ pub struct RuleErrors {
     pub problems: Vec<RuleProblem>,
 }
 
+/// One problem in keysweep.toml or a baseline file, pointing at the text.
+#[derive(Debug, Error, Diagnostic, Clone)]
+#[error("{message}")]
+#[diagnostic(code(keysweep::config))]
+pub struct ConfigProblem {
+    /// What is wrong.
+    pub message: String,
+    /// The file.
+    #[source_code]
+    pub src: NamedSource<String>,
+    /// Where in it.
+    #[label("{label}")]
+    pub span: Option<SourceSpan>,
+    /// Label text at the span.
+    pub label: String,
+    /// How to fix it.
+    #[help]
+    pub help: Option<String>,
+}
+
+/// Every problem found in a config file.
+#[derive(Debug, Error, Diagnostic)]
+#[error("{} problem(s) in {file}", problems.len())]
+#[diagnostic(
+    code(keysweep::config),
+    help("see docs/workflow.md for every keysweep.toml field; `keysweep init` writes a commented example")
+)]
+pub struct ConfigErrors {
+    /// The config file name.
+    pub file: String,
+    /// The problems, in file order.
+    #[related]
+    pub problems: Vec<ConfigProblem>,
+}
+
 /// Top-level error type of the library.
 #[derive(Debug, Error, Diagnostic)]
 pub enum Error {
@@ -76,6 +111,36 @@ pub enum Error {
         /// The OS error.
         reason: String,
     },
+
+    /// keysweep.toml is invalid.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Config(#[from] ConfigErrors),
+
+    /// A baseline file is invalid.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Baseline(Box<ConfigProblem>),
+
+    /// A file keysweep needs (config, baseline, stdin) cannot be read.
+    #[error("cannot read {what} {path}: {reason}")]
+    #[diagnostic(code(keysweep::read))]
+    Read {
+        /// What the file is for.
+        what: &'static str,
+        /// The path as given.
+        path: String,
+        /// The OS error.
+        reason: String,
+    },
+
+    /// Reading the git index for `--staged` failed.
+    #[error("cannot read the git index: {0}")]
+    #[diagnostic(
+        code(keysweep::git),
+        help("--staged must run inside a git work tree with `git` on PATH")
+    )]
+    Git(String),
 
     /// Invalid combination of options.
     #[error("{0}")]

@@ -216,6 +216,67 @@ pub struct Finding {
     /// The mechanical rewrite of the rule, if it declares one and it applies here.
     #[serde(skip)]
     pub fix: Option<Fix>,
+    /// `secret_hash` of the secret, or of the whitespace-normalised matched
+    /// text for rules without a secret group (the baseline key).
+    #[serde(skip)]
+    pub match_hash: String,
+    /// An ignore comment on the finding's own source line, if there is one.
+    #[serde(skip)]
+    pub directive: Option<Directive>,
+    /// Set when a keysweep.toml allowlist pattern matched the value: the
+    /// justification to report.
+    #[serde(skip)]
+    pub allowlisted: Option<String>,
+}
+
+/// An inline ignore comment found on a finding's source line, e.g.
+/// `keysweep:ignore`, `keysweep:ignore[rule-id]` or a peer tool's form.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Directive {
+    /// The marker as written in the source: `keysweep:ignore`,
+    /// `gitleaks:allow`, `pragma: allowlist secret` or `trufflehog:ignore`.
+    pub marker: &'static str,
+    /// Rule ids the directive is limited to; empty means every rule.
+    pub rules: Vec<String>,
+}
+
+impl Directive {
+    /// Whether the directive silences findings of `rule_id`.
+    pub fn covers(&self, rule_id: &str) -> bool {
+        self.rules.is_empty() || self.rules.iter().any(|r| r == rule_id)
+    }
+}
+
+/// Where a suppression is persisted (the SARIF `suppression.kind` values).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum SuppressionKind {
+    /// A comment in the scanned source.
+    InSource,
+    /// A file outside the source: the baseline or keysweep.toml.
+    External,
+}
+
+/// Why a finding was suppressed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Suppression {
+    /// In source or external.
+    pub kind: SuppressionKind,
+    /// Short name of the mechanism: `inline`, `baseline` or `allowlist`.
+    pub by: &'static str,
+    /// Human explanation, e.g. the marker, the baseline file or the pattern.
+    pub justification: String,
+}
+
+/// A finding that matched but was suppressed, with the reason. Suppressed
+/// findings are reported (counted, listed, emitted in SARIF), never dropped.
+#[derive(Debug, Clone, Serialize)]
+pub struct SuppressedFinding {
+    /// The finding as the scanner produced it.
+    #[serde(flatten)]
+    pub finding: Finding,
+    /// Why it does not count.
+    pub suppression: Suppression,
 }
 
 /// One replacement of a byte range of the scanned content (which excludes a

@@ -16,6 +16,7 @@
 #![warn(missing_docs)]
 
 pub mod cli;
+pub mod config;
 pub mod error;
 pub mod finding;
 pub mod fix;
@@ -24,16 +25,20 @@ pub mod report;
 pub mod rules;
 pub mod scan;
 pub mod selftest;
+pub mod staged;
+pub mod suppress;
 pub mod walk;
 
 use cli::{
-    Cli, ColorChoice, Command, FailOn, FixArgs, Format, ListFormat, PlanArgs, PlanFormat, RuleArgs,
-    RulesCommand, ScanArgs,
+    BaselineArgs, Cli, ColorChoice, Command, ConfigArgs, FailOn, FixArgs, Format, InitArgs,
+    ListFormat, PlanArgs, PlanFormat, RuleArgs, RulesCommand, ScanArgs,
 };
+use config::Config;
 use error::{Error, RuleErrors};
 use finding::Severity;
 use rules::RuleSet;
 use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
 
 /// Process exit status of a run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,6 +57,8 @@ pub fn run(cli: Cli) -> Result<Exit, Error> {
         Command::Scan(args) => run_scan(args),
         Command::Fix(args) => run_fix(args),
         Command::Plan(args) => run_plan(args),
+        Command::Baseline(args) => run_baseline(args),
+        Command::Init(args) => run_init(args),
         Command::Rules(RulesCommand::List { format, rules }) => run_rules_list(format, &rules),
         Command::Rules(RulesCommand::Check { rules }) => run_rules_check(&rules),
     }
@@ -77,21 +84,166 @@ pub fn threshold(fail_on: FailOn) -> Option<Severity> {
     }
 }
 
+/// Where the content of a scan comes from.
+enum Input<'a> {
+    /// Files and directories on disk.
+    Paths(&'a [PathBuf]),
+    /// The git index (`--staged`), limited by pathspecs.
+    Staged(&'a [PathBuf]),
+    /// Standard input, reported under this name.
+    Stdin(String),
+}
+
+/// Options common to every scan-like command.
+struct Prepare<'a> {
+    input: Input<'a>,
+    config: &'a ConfigArgs,
+    rules: &'a RuleArgs,
+    scan_opts: scan::ScanOptions,
+    no_ignore: bool,
+}
+
+/// A finished scan with the settings it ran with.
+struct Scanned {
+    out: scan::ScanOutput,
+    rules: RuleSet,
+    config: Config,
+    /// Directory that relative finding paths start from.
+    origin: PathBuf,
+}
+
+fn load_config(args: &ConfigArgs, root: &std::path::Path) -> Result<Config, Error> {
+    match config::discover(root, args.config.as_deref(), args.no_config)? {
+        Some(file) => Config::load(&file),
+        None => Ok(Config::none(root)),
+    }
+}
+
+/// Loads settings and rules, then scans the input.
+fn prepare_and_scan(p: Prepare<'_>) -> Result<Scanned, Error> {
+    let cwd = std::env::current_dir().map_err(|e| Error::Root {
+        path: ".".into(),
+        reason: e.to_string(),
+    })?;
+    // Resolve the scan root first: for --staged it is the top of the work tree.
+    let (root, toplevel) = match &p.input {
+        Input::Paths(paths) => (config::scan_root(paths), None),
+        Input::Staged(_) => {
+            let top = staged::toplevel()?;
+            (top.clone(), Some(top))
+        }
+        Input::Stdin(_) => (PathBuf::from("."), None),
+    };
+    let cfg = load_config(p.config, &root)?;
+    let mut rule_args = p.rules.clone();
+    rule_args.rules.extend(cfg.rule_paths.iter().cloned());
+    let mut rules = load_rules(&rule_args)?;
+    cfg.apply_to_rules(&mut rules)?;
+    let mut scan_opts = p.scan_opts;
+    scan_opts.allow_values = cfg.allow_values.clone();
+    let explicit_excludes = if p.no_ignore { None } else { cfg.root_ignore() };
+    let (out, origin) = match p.input {
+        Input::Paths(paths) => {
+            walk::check_roots(paths)?;
+            let walk_opts = walk::WalkOptions {
+                no_ignore: p.no_ignore,
+                excludes: cfg.exclude.clone(),
+                explicit_excludes,
+            };
+            (scan::scan_all(paths, &walk_opts, &rules, &scan_opts), cwd)
+        }
+        Input::Staged(specs) => {
+            let is_excluded = |abs: &std::path::Path| {
+                cfg.exclude
+                    .as_ref()
+                    .is_some_and(|gi| walk::excluded_by(gi, abs, false))
+                    || explicit_excludes
+                        .as_ref()
+                        .is_some_and(|gi| walk::excluded_by(gi, abs, false))
+            };
+            let st = staged::read(specs, &is_excluded)?;
+            let out = scan::scan_blobs(&st.blobs, st.skipped, &rules, &scan_opts);
+            (out, toplevel.unwrap_or(st.toplevel))
+        }
+        Input::Stdin(name) => {
+            let mut bytes = Vec::new();
+            std::io::Read::read_to_end(&mut std::io::stdin().lock(), &mut bytes).map_err(|e| {
+                Error::Read {
+                    what: "input",
+                    path: "standard input".into(),
+                    reason: e.to_string(),
+                }
+            })?;
+            let blob = scan::Blob {
+                display: name,
+                bytes,
+            };
+            (
+                scan::scan_blobs(&[blob], Vec::new(), &rules, &scan_opts),
+                cwd,
+            )
+        }
+    };
+    Ok(Scanned {
+        out,
+        rules,
+        config: cfg,
+        origin,
+    })
+}
+
 fn run_scan(args: ScanArgs) -> Result<Exit, Error> {
-    let rules = load_rules(&args.rules)?;
-    walk::check_roots(&args.paths)?;
-    let scan_opts = scan::ScanOptions {
-        show_secrets: args.show_secrets,
-        max_file_size: args.max_file_size,
-        threads: args.threads,
-        ..Default::default()
+    let stdin = args.paths.iter().any(|p| p.as_os_str() == "-");
+    if stdin && args.paths.len() > 1 {
+        return Err(Error::Usage(
+            "`-` (standard input) cannot be combined with other paths".into(),
+        ));
+    }
+    if stdin && args.staged {
+        return Err(Error::Usage(
+            "`-` (standard input) cannot be combined with --staged".into(),
+        ));
+    }
+    if args.stdin_name.is_some() && !stdin {
+        return Err(Error::Usage(
+            "--stdin-name only applies when the path is `-`".into(),
+        ));
+    }
+    let input = if args.staged {
+        Input::Staged(&args.paths)
+    } else if stdin {
+        Input::Stdin(args.stdin_name.clone().unwrap_or_else(|| "<stdin>".into()))
+    } else {
+        Input::Paths(&args.paths)
     };
-    let walk_opts = walk::WalkOptions {
+    // Read the baseline before scanning: a bad baseline should fail fast.
+    let baseline = args
+        .baseline
+        .as_deref()
+        .map(suppress::baseline::Baseline::load)
+        .transpose()?;
+    let scanned = prepare_and_scan(Prepare {
+        input,
+        config: &args.config,
+        rules: &args.rules,
+        scan_opts: scan::ScanOptions {
+            show_secrets: args.show_secrets,
+            max_file_size: args.max_file_size,
+            threads: args.threads,
+            ..Default::default()
+        },
         no_ignore: args.no_ignore,
-    };
-    let out = scan::scan_all(&args.paths, &walk_opts, &rules, &scan_opts);
+    })?;
+    let Scanned {
+        out,
+        rules,
+        config: cfg,
+        origin,
+    } = scanned;
+    let applied = suppress::apply(out.findings, baseline.as_ref(), &origin);
     let report = report::Report {
-        findings: &out.findings,
+        findings: &applied.kept,
+        suppressed: &applied.suppressed,
         skipped: &out.skipped,
         stats: &out.stats,
         rules: &rules,
@@ -107,13 +259,16 @@ fn run_scan(args: ScanArgs) -> Result<Exit, Error> {
         quiet: args.quiet,
         width: 100,
     };
-    write_output(args.output.as_deref(), |w| match args.format {
+    let format = args.format.or(cfg.format).unwrap_or(Format::Human);
+    write_output(args.output.as_deref(), |w| match format {
         Format::Human => report::human::write(&report, w, &human),
         Format::Json => report::json::write(&report, w),
         Format::Sarif => report::sarif::write(&report, w),
     })?;
-    let failing = threshold(args.fail_on).is_some_and(|t| {
-        out.findings
+    let fail_on = args.fail_on.or(cfg.fail_on).unwrap_or(FailOn::Low);
+    let failing = threshold(fail_on).is_some_and(|t| {
+        applied
+            .kept
             .iter()
             .any(|f| f.severity >= t && f.severity > Severity::Info)
     });
@@ -130,6 +285,7 @@ fn run_fix(args: FixArgs) -> Result<Exit, Error> {
     };
     let walk_opts = walk::WalkOptions {
         no_ignore: args.no_ignore,
+        ..Default::default()
     };
     let out = scan::scan_all(&args.paths, &walk_opts, &rules, &scan_opts);
     let mut opts = fix::FixOptions {
@@ -186,6 +342,7 @@ fn run_plan(args: PlanArgs) -> Result<Exit, Error> {
     };
     let walk_opts = walk::WalkOptions {
         no_ignore: args.no_ignore,
+        ..Default::default()
     };
     let out = scan::scan_all(&args.paths, &walk_opts, &rules, &scan_opts);
     let plan = plan::Plan::build(&out.findings, &rules, &out.stats);
@@ -193,6 +350,75 @@ fn run_plan(args: PlanArgs) -> Result<Exit, Error> {
         PlanFormat::Markdown => plan.write_markdown(w),
         PlanFormat::Json => plan.write_json(w),
     })?;
+    Ok(Exit::Clean)
+}
+
+fn run_baseline(args: BaselineArgs) -> Result<Exit, Error> {
+    use suppress::baseline::Baseline;
+    let existing = if args.output.exists() {
+        Some(Baseline::load(&args.output)?)
+    } else if args.prune {
+        return Err(Error::Read {
+            what: "baseline",
+            path: args.output.display().to_string(),
+            reason: "--prune needs an existing baseline file".into(),
+        });
+    } else {
+        None
+    };
+    let scanned = prepare_and_scan(Prepare {
+        input: Input::Paths(&args.paths),
+        config: &args.config,
+        rules: &args.rules,
+        scan_opts: scan::ScanOptions {
+            max_file_size: args.max_file_size,
+            threads: args.threads,
+            ..Default::default()
+        },
+        no_ignore: args.no_ignore,
+    })?;
+    // Inline directives and allowlists already accept a finding; only what
+    // would otherwise be reported goes into the baseline.
+    let applied = suppress::apply(scanned.out.findings, None, &scanned.origin);
+    let mut baseline = existing.unwrap_or_else(|| Baseline::empty(&args.output));
+    let message = if args.prune {
+        let dropped = baseline.prune(&applied.kept, &scanned.origin);
+        format!(
+            "pruned {dropped} stale entr{} from {}; {} accepted finding{} remain",
+            if dropped == 1 { "y" } else { "ies" },
+            args.output.display(),
+            baseline.len(),
+            if baseline.len() == 1 { "" } else { "s" }
+        )
+    } else {
+        let added = baseline.accept(&applied.kept, &scanned.origin);
+        format!(
+            "accepted {added} new finding{} in {} ({} in total)",
+            if added == 1 { "" } else { "s" },
+            args.output.display(),
+            baseline.len()
+        )
+    };
+    std::fs::write(&args.output, baseline.to_json()).map_err(|e| Error::Output {
+        target: args.output.display().to_string(),
+        reason: e.to_string(),
+    })?;
+    eprintln!("keysweep: {message}");
+    Ok(Exit::Clean)
+}
+
+fn run_init(args: InitArgs) -> Result<Exit, Error> {
+    if args.path.exists() && !args.force {
+        return Err(Error::Usage(format!(
+            "{} already exists; use --force to overwrite it",
+            args.path.display()
+        )));
+    }
+    std::fs::write(&args.path, config::STARTER).map_err(|e| Error::Output {
+        target: args.path.display().to_string(),
+        reason: e.to_string(),
+    })?;
+    eprintln!("keysweep: wrote {}", args.path.display());
     Ok(Exit::Clean)
 }
 

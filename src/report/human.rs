@@ -203,6 +203,24 @@ fn write_summary(report: &Report<'_>, out: &mut dyn Write) -> std::io::Result<()
             counts.join(", ")
         )?;
     }
+    if !report.suppressed.is_empty() {
+        let parts: Vec<String> = report
+            .suppressed_by()
+            .into_iter()
+            .map(|(by, n)| format!("{n} {by}"))
+            .collect();
+        writeln!(
+            out,
+            "{} suppressed finding{} ({}); `--format json` lists them with the reason",
+            report.suppressed.len(),
+            if report.suppressed.len() == 1 {
+                ""
+            } else {
+                "s"
+            },
+            parts.join(", ")
+        )?;
+    }
     writeln!(
         out,
         "scanned {} file{} ({}) in {:.2} s",

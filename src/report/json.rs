@@ -2,7 +2,7 @@
 //! Fields are only ever added within a version; renames or removals bump it.
 
 use super::Report;
-use crate::finding::{Finding, Location, SecretView, Skipped, Snippet};
+use crate::finding::{Finding, Location, SecretView, Skipped, Snippet, Suppression};
 use crate::rules::Migration;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -17,6 +17,7 @@ struct Doc<'a> {
     version: u32,
     tool: Tool,
     findings: Vec<JsonFinding<'a>>,
+    suppressed: Vec<JsonSuppressed<'a>>,
     summary: Summary<'a>,
     skipped: &'a [Skipped],
 }
@@ -64,8 +65,17 @@ struct JsonEdit<'a> {
 }
 
 #[derive(Serialize)]
+struct JsonSuppressed<'a> {
+    #[serde(flatten)]
+    finding: JsonFinding<'a>,
+    suppression: &'a Suppression,
+}
+
+#[derive(Serialize)]
 struct Summary<'a> {
     findings: usize,
+    suppressed: usize,
+    suppressed_by: BTreeMap<&'static str, usize>,
     by_severity: BTreeMap<&'static str, usize>,
     files_scanned: u64,
     bytes_scanned: u64,
@@ -115,8 +125,18 @@ pub fn write(report: &Report<'_>, out: &mut dyn Write) -> std::io::Result<()> {
             version: env!("CARGO_PKG_VERSION"),
         },
         findings: report.findings.iter().map(|f| finding(report, f)).collect(),
+        suppressed: report
+            .suppressed
+            .iter()
+            .map(|s| JsonSuppressed {
+                finding: finding(report, &s.finding),
+                suppression: &s.suppression,
+            })
+            .collect(),
         summary: Summary {
             findings: report.findings.len(),
+            suppressed: report.suppressed.len(),
+            suppressed_by: report.suppressed_by(),
             by_severity: report
                 .by_severity()
                 .into_iter()

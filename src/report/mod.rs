@@ -7,7 +7,7 @@ pub mod human;
 pub mod json;
 pub mod sarif;
 
-use crate::finding::{Finding, ScanStats, Severity, Skipped};
+use crate::finding::{Finding, ScanStats, Severity, Skipped, SuppressedFinding};
 use crate::rules::RuleSet;
 use std::collections::BTreeMap;
 
@@ -15,6 +15,9 @@ use std::collections::BTreeMap;
 pub struct Report<'a> {
     /// Findings in report order.
     pub findings: &'a [Finding],
+    /// Findings that matched but were suppressed (inline, allowlist,
+    /// baseline), with the reason; never counted as failures.
+    pub suppressed: &'a [SuppressedFinding],
     /// Skipped paths (ignored ones are only counted in `stats`).
     pub skipped: &'a [Skipped],
     /// Counters.
@@ -29,6 +32,17 @@ impl Report<'_> {
         let mut m: BTreeMap<Severity, usize> = Severity::ALL_DESC.iter().map(|s| (*s, 0)).collect();
         for f in self.findings {
             *m.entry(f.severity).or_insert(0) += 1;
+        }
+        m
+    }
+}
+
+impl Report<'_> {
+    /// Suppressed findings per mechanism (`inline`, `allowlist`, `baseline`).
+    pub fn suppressed_by(&self) -> BTreeMap<&'static str, usize> {
+        let mut m = BTreeMap::new();
+        for s in self.suppressed {
+            *m.entry(s.suppression.by).or_insert(0) += 1;
         }
         m
     }

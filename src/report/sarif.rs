@@ -9,14 +9,14 @@
 //! is written: messages carry the redacted form only.
 
 use super::Report;
-use crate::finding::{Finding, Severity};
+use crate::finding::{Finding, Severity, Suppression, SuppressionKind};
 use crate::rules::Rule;
 use serde_json::json;
 use serde_sarif::sarif::{
     ArtifactChange, ArtifactContent, ArtifactLocation, Fix as SarifFix, Invocation, Location,
     Message, MultiformatMessageString, PhysicalLocation, PropertyBag, Region, Replacement,
     ReportingConfiguration, ReportingDescriptor, Result as SarifResult, ResultLevel, Run, Sarif,
-    Tool, ToolComponent,
+    Suppression as SarifSuppression, Tool, ToolComponent,
 };
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -279,6 +279,20 @@ fn fixes(f: &Finding, cwd: Option<&Path>) -> Option<Vec<SarifFix>> {
         .build()])
 }
 
+fn suppression(s: &Suppression) -> SarifSuppression {
+    let kind = match s.kind {
+        SuppressionKind::InSource => "inSource",
+        SuppressionKind::External => "external",
+    };
+    let mut props = BTreeMap::new();
+    props.insert("keysweep-suppressed-by".to_string(), json!(s.by));
+    SarifSuppression::builder()
+        .kind(json!(kind))
+        .justification(s.justification.clone())
+        .properties(PropertyBag::builder().additional_properties(props).build())
+        .build()
+}
+
 /// Builds the SARIF log for a report.
 pub fn build(report: &Report<'_>) -> Sarif {
     let cwd = std::env::current_dir().ok();
@@ -288,7 +302,7 @@ pub fn build(report: &Report<'_>) -> Sarif {
         .enumerate()
         .map(|(i, r)| (r.id.as_str(), i))
         .collect();
-    let results: Vec<SarifResult> = report
+    let mut results: Vec<SarifResult> = report
         .findings
         .iter()
         .map(|f| {
@@ -296,6 +310,15 @@ pub fn build(report: &Report<'_>) -> Sarif {
             result(f, i, i.map(|i| &rules[i]), cwd.as_deref())
         })
         .collect();
+    // Suppressed findings are results too, carrying `suppressions`, so code
+    // scanning shows them as dismissed instead of losing them.
+    results.extend(report.suppressed.iter().map(|s| {
+        let f = &s.finding;
+        let i = index.get(f.rule_id.as_str()).copied();
+        let mut r = result(f, i, i.map(|i| &rules[i]), cwd.as_deref());
+        r.suppressions = Some(vec![suppression(&s.suppression)]);
+        r
+    }));
     let driver = ToolComponent::builder()
         .name("keysweep")
         .semantic_version(env!("CARGO_PKG_VERSION"))

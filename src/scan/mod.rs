@@ -11,7 +11,7 @@ pub mod location;
 pub mod read;
 
 use crate::finding::{
-    content_digest, Edit, Finding, Fix, ScanStats, SecretView, SkipReason, Skipped,
+    content_digest, secret_hash, Edit, Finding, Fix, ScanStats, SecretView, SkipReason, Skipped,
 };
 use crate::rules::{FixAction, FixRule, Rule, RuleSet};
 use crate::walk::kind::FileKind;
@@ -39,6 +39,40 @@ pub struct ScanOptions {
     pub max_file_size: u64,
     /// Worker threads (0 = one per core).
     pub threads: usize,
+    /// Allowlisted values from keysweep.toml: a finding whose secret (or
+    /// matched text) matches one is marked [`Finding::allowlisted`], so it
+    /// can be reported as suppressed instead of vanishing.
+    pub allow_values: Vec<AllowValue>,
+}
+
+/// One allowlisted-value pattern from keysweep.toml.
+#[derive(Debug, Clone)]
+pub struct AllowValue {
+    /// The rule it is limited to; `None` applies to every rule.
+    pub rule: Option<String>,
+    /// The compiled pattern.
+    pub regex: regex::bytes::Regex,
+    /// The pattern as written (reported as the suppression reason).
+    pub pattern: String,
+}
+
+impl AllowValue {
+    /// Whether this entry allowlists `value` for `rule_id`.
+    pub fn matches(&self, rule_id: &str, value: &[u8]) -> bool {
+        let rule_ok = match &self.rule {
+            Some(r) => r == rule_id,
+            None => true,
+        };
+        rule_ok && self.regex.is_match(value)
+    }
+
+    /// Human description used as the suppression justification.
+    pub fn describe(&self) -> String {
+        match &self.rule {
+            Some(r) => format!("keysweep.toml allowlist for {r}: {}", self.pattern),
+            None => format!("keysweep.toml allowlist: {}", self.pattern),
+        }
+    }
 }
 
 impl Default for ScanOptions {
@@ -48,6 +82,7 @@ impl Default for ScanOptions {
             max_matches_per_rule: DEFAULT_MAX_MATCHES_PER_RULE,
             max_file_size: DEFAULT_MAX_FILE_SIZE,
             threads: 0,
+            allow_values: Vec::new(),
         }
     }
 }
@@ -333,6 +368,17 @@ pub fn scan_content(
                 }),
                 _ => None,
             };
+            let match_hash = match &secret {
+                Some(s) => s.hash().to_string(),
+                None => secret_hash(&key),
+            };
+            let directive = directive_for(content, &h);
+            let value = &content[h.secret.clone().unwrap_or_else(|| h.whole.clone())];
+            let allowlisted = opts
+                .allow_values
+                .iter()
+                .find(|a| a.matches(&rule.id, value))
+                .map(AllowValue::describe);
             Finding {
                 rule_id: rule.id.clone(),
                 severity: rule.severity,
@@ -342,6 +388,9 @@ pub fn scan_content(
                 secret,
                 fingerprint,
                 fix,
+                match_hash,
+                directive,
+                allowlisted,
             }
         })
         .collect();
@@ -349,6 +398,24 @@ pub fn scan_content(
         findings,
         truncated,
     }
+}
+
+/// Reads an inline ignore directive from the raw source line(s) of a hit: the
+/// line where the reported part starts and, for a match spanning lines, the
+/// line where the match ends. The raw line is only inspected here, where the
+/// content is at hand; findings carry a redacted snippet.
+fn directive_for(content: &[u8], h: &Hit) -> Option<crate::finding::Directive> {
+    let first = location::line_bounds(content, h.focus.start);
+    let found = crate::suppress::inline::parse(&content[first.clone()]);
+    if found.is_some() {
+        return found;
+    }
+    let last_byte = h.whole.end.saturating_sub(1).max(h.whole.start);
+    let last = location::line_bounds(content, last_byte);
+    if last != first {
+        return crate::suppress::inline::parse(&content[last]);
+    }
+    None
 }
 
 fn normalise_ws(bytes: &[u8]) -> String {
@@ -457,28 +524,7 @@ pub fn scan_all(
                     WalkEvent::Skip(s) => Outcome::Skipped(s),
                 })
                 .collect();
-            for o in outcomes {
-                match o {
-                    Outcome::Scanned {
-                        findings,
-                        bytes,
-                        truncated,
-                    } => {
-                        out.stats.files_scanned += 1;
-                        out.stats.bytes_scanned += bytes;
-                        out.findings.extend(findings);
-                        for t in truncated {
-                            *out.stats.truncated.entry(t).or_insert(0) += 1;
-                        }
-                    }
-                    Outcome::Skipped(s) => {
-                        *out.stats.skipped.entry(s.reason).or_insert(0) += 1;
-                        if s.reason != SkipReason::Ignored {
-                            out.skipped.push(s);
-                        }
-                    }
-                }
-            }
+            tally(out, outcomes);
         });
     };
     match pool {
@@ -487,6 +533,122 @@ pub fn scan_all(
         // the global pool rather than refusing to scan.
         Err(_) => run(&mut out),
     }
+    sort_findings(&mut out.findings);
+    out.skipped.sort();
+    out.stats.elapsed_ms = started.elapsed().as_millis() as u64;
+    out
+}
+
+/// Adds per-file outcomes to the totals.
+fn tally(out: &mut ScanOutput, outcomes: Vec<Outcome>) {
+    for o in outcomes {
+        match o {
+            Outcome::Scanned {
+                findings,
+                bytes,
+                truncated,
+            } => {
+                out.stats.files_scanned += 1;
+                out.stats.bytes_scanned += bytes;
+                out.findings.extend(findings);
+                for t in truncated {
+                    *out.stats.truncated.entry(t).or_insert(0) += 1;
+                }
+            }
+            Outcome::Skipped(s) => {
+                *out.stats.skipped.entry(s.reason).or_insert(0) += 1;
+                if s.reason != SkipReason::Ignored {
+                    out.skipped.push(s);
+                }
+            }
+        }
+    }
+}
+
+/// A file already in memory: standard input or a blob from the git index.
+#[derive(Debug, Clone)]
+pub struct Blob {
+    /// Path as reported (decides the file kind too).
+    pub display: String,
+    /// The raw bytes.
+    pub bytes: Vec<u8>,
+}
+
+fn scan_blob(rules: &RuleSet, b: &Blob, opts: &ScanOptions, scratch: &mut Scratch) -> Outcome {
+    let size = b.bytes.len() as u64;
+    if size > opts.max_file_size {
+        return Outcome::Skipped(Skipped {
+            path: b.display.clone(),
+            reason: SkipReason::TooLarge,
+            detail: format!("{size} bytes > limit of {}", opts.max_file_size),
+        });
+    }
+    match read::classify(&b.bytes, size) {
+        Err((reason, detail)) => Outcome::Skipped(Skipped {
+            path: b.display.clone(),
+            reason,
+            detail,
+        }),
+        Ok(loaded) => {
+            let kind = crate::walk::kind::classify(&b.display);
+            let fs = scan_content(
+                rules,
+                &b.display,
+                kind,
+                loaded.content(&b.bytes),
+                opts,
+                &mut scratch.active,
+            );
+            Outcome::Scanned {
+                findings: fs.findings,
+                bytes: size,
+                truncated: fs.truncated,
+            }
+        }
+    }
+}
+
+/// Scans in-memory files (stdin, staged blobs) with the same size cap,
+/// binary and encoding handling as files on disk. `skipped` are paths the
+/// caller already left out; they are counted like walker skips.
+pub fn scan_blobs(
+    blobs: &[Blob],
+    skipped: Vec<Skipped>,
+    rules: &RuleSet,
+    opts: &ScanOptions,
+) -> ScanOutput {
+    let started = Instant::now();
+    let mut out = ScanOutput::default();
+    let scan = || -> Vec<Outcome> {
+        blobs
+            .par_iter()
+            .map_init(Scratch::default, |scratch, b| {
+                scan_blob(rules, b, opts, scratch)
+            })
+            .collect()
+    };
+    // A pre-commit run scans a handful of small blobs: a pool is only worth
+    // building when there is more than one.
+    let outcomes = if blobs.len() < 2 {
+        let mut scratch = Scratch::default();
+        blobs
+            .iter()
+            .map(|b| scan_blob(rules, b, opts, &mut scratch))
+            .collect()
+    } else {
+        match rayon::ThreadPoolBuilder::new()
+            .num_threads(opts.threads)
+            .build()
+        {
+            Ok(pool) => pool.install(scan),
+            Err(_) => scan(),
+        }
+    };
+    tally(
+        &mut out,
+        skipped.into_iter().map(Outcome::Skipped).collect(),
+    );
+    tally(&mut out, outcomes);
     sort_findings(&mut out.findings);
     out.skipped.sort();
     out.stats.elapsed_ms = started.elapsed().as_millis() as u64;

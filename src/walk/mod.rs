@@ -26,6 +26,46 @@ const IGNORE_FILES: &[&str] = &[".ignore", ".keysweepignore"];
 pub struct WalkOptions {
     /// Scan everything: do not read any ignore file.
     pub no_ignore: bool,
+    /// Path excludes from keysweep.toml: applied to every path, walked or
+    /// named on the command line, even with `no_ignore` (they are policy).
+    pub excludes: Option<Gitignore>,
+    /// Ignore rules applied to files named on the command line only (the
+    /// repository-level `.keysweepignore`); walked files see it anyway.
+    pub explicit_excludes: Option<Gitignore>,
+}
+
+/// True when `gi` excludes `path` (or one of its parents under the matcher's
+/// root). Paths outside the matcher's root are never excluded.
+pub fn excluded_by(gi: &Gitignore, path: &Path, is_dir: bool) -> bool {
+    let abs = normalised_absolute(path);
+    if !abs.starts_with(gi.path()) {
+        return false;
+    }
+    gi.matched_path_or_any_parents(&abs, is_dir).is_ignore()
+}
+
+/// Absolute form of `path` with `.` and `..` resolved lexically.
+fn normalised_absolute(path: &Path) -> PathBuf {
+    let abs = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    let mut out = PathBuf::new();
+    for c in abs.components() {
+        match c {
+            std::path::Component::CurDir => {}
+            std::path::Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other.as_os_str()),
+        }
+    }
+    out
+}
+
+fn ignored_skip(path: String) -> WalkEvent {
+    WalkEvent::Skip(Skipped {
+        path,
+        reason: SkipReason::Ignored,
+        detail: String::new(),
+    })
 }
 
 /// A file to scan.
@@ -102,8 +142,26 @@ fn walk_root(root: &Path, opts: &WalkOptions, sink: &mut dyn FnMut(WalkEvent)) {
             return;
         }
     };
-    if !meta.is_dir() {
+    let is_dir = meta.is_dir();
+    if opts
+        .excludes
+        .as_ref()
+        .is_some_and(|gi| excluded_by(gi, root, is_dir))
+    {
+        sink(ignored_skip(display_path(root)));
+        return;
+    }
+    if !is_dir {
         let display = display_path(root);
+        if !opts.no_ignore
+            && opts
+                .explicit_excludes
+                .as_ref()
+                .is_some_and(|gi| excluded_by(gi, root, false))
+        {
+            sink(ignored_skip(display));
+            return;
+        }
         sink(WalkEvent::File(Candidate {
             path: root.to_path_buf(),
             kind: kind::classify(&display),
@@ -169,7 +227,11 @@ fn walk_root(root: &Path, opts: &WalkOptions, sink: &mut dyn FnMut(WalkEvent)) {
                 it.skip_current_dir();
                 continue;
             }
-            if !opts.no_ignore && is_ignored(&stack, entry.path(), is_dir) {
+            let excluded = opts
+                .excludes
+                .as_ref()
+                .is_some_and(|gi| excluded_by(gi, entry.path(), is_dir));
+            if excluded || (!opts.no_ignore && is_ignored(&stack, entry.path(), is_dir)) {
                 let display = display_for(root, &abs_root, entry.path());
                 sink(WalkEvent::Skip(Skipped {
                     path: display,

@@ -1,0 +1,508 @@
+//! keysweep.toml: team settings that tune a scan without forking keysweep.
+//!
+//! The file is found at the scan root (or given with `--config`). It is
+//! parsed into a serde mirror that denies unknown keys, then checked into a
+//! [`Config`]; every problem (unknown key, bad severity, bad regex, bad glob,
+//! unknown rule id, missing rules file) is collected and reported as a miette
+//! diagnostic pointing into the file. Paths in the file are relative to the
+//! file's directory. Command-line flags win over the file.
+//!
+//! Owns: discovery, parsing, checking and applying the settings to a
+//! [`RuleSet`]. Does not scan, walk or report.
+
+use crate::cli::{FailOn, Format};
+use crate::error::{ConfigErrors, ConfigProblem, Error};
+use crate::finding::Severity;
+use crate::rules::RuleSet;
+use crate::scan::AllowValue;
+use clap::ValueEnum;
+use ignore::gitignore::{Gitignore, GitignoreBuilder};
+use miette::NamedSource;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use toml::Spanned;
+
+/// Name of the config file looked for at the scan root.
+pub const FILE_NAME: &str = "keysweep.toml";
+
+/// Serde mirror of keysweep.toml. Field meanings are documented in
+/// docs/workflow.md and in [`STARTER`].
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConfigSpec {
+    #[serde(default)]
+    rules: Vec<Spanned<String>>,
+    #[serde(default)]
+    disabled_rules: Vec<Spanned<String>>,
+    #[serde(default)]
+    severity: BTreeMap<Spanned<String>, Spanned<String>>,
+    #[serde(default)]
+    exclude: Vec<Spanned<String>>,
+    #[serde(default)]
+    allowlist: AllowlistSpec,
+    #[serde(default)]
+    fail_on: Option<Spanned<String>>,
+    #[serde(default)]
+    format: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AllowlistSpec {
+    #[serde(default)]
+    values: Vec<Spanned<String>>,
+    #[serde(default)]
+    rules: BTreeMap<Spanned<String>, Vec<Spanned<String>>>,
+}
+
+/// Checked settings from keysweep.toml (or the defaults when there is none).
+#[derive(Debug, Clone, Default)]
+pub struct Config {
+    /// The file the settings came from.
+    pub file: Option<PathBuf>,
+    /// Absolute directory relative paths in the file start from (the scan
+    /// root when there is no file).
+    pub dir: PathBuf,
+    /// Extra rule files or directories.
+    pub rule_paths: Vec<PathBuf>,
+    /// Disabled rule ids, with their span in the file.
+    disabled: Vec<(String, Range<usize>)>,
+    /// Severity overrides: rule id → severity, with the id's span.
+    severity: Vec<(String, Severity, Range<usize>)>,
+    /// Rule ids of per-rule allowlists, with their span.
+    allow_rules: Vec<(String, Range<usize>)>,
+    /// Path excludes (gitignore syntax, rooted at `dir`).
+    pub exclude: Option<Gitignore>,
+    /// Allowlisted values.
+    pub allow_values: Vec<AllowValue>,
+    /// Default `--fail-on`.
+    pub fail_on: Option<FailOn>,
+    /// Default `--format`.
+    pub format: Option<Format>,
+    text: String,
+}
+
+/// The config file to use: `explicit` (which must exist), none with
+/// `no_config`, else keysweep.toml in `root` if there is one.
+pub fn discover(
+    root: &Path,
+    explicit: Option<&Path>,
+    no_config: bool,
+) -> Result<Option<PathBuf>, Error> {
+    if let Some(p) = explicit {
+        if !p.is_file() {
+            return Err(Error::Read {
+                what: "config",
+                path: p.display().to_string(),
+                reason: "no such file".into(),
+            });
+        }
+        return Ok(Some(p.to_path_buf()));
+    }
+    if no_config {
+        return Ok(None);
+    }
+    let candidate = root.join(FILE_NAME);
+    Ok(candidate.is_file().then_some(candidate))
+}
+
+/// The scan root: the one directory given, otherwise the current directory.
+pub fn scan_root(paths: &[PathBuf]) -> PathBuf {
+    match paths {
+        [one] if one.is_dir() => one.clone(),
+        _ => PathBuf::from("."),
+    }
+}
+
+fn absolute(p: &Path) -> PathBuf {
+    let abs = std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
+    let mut out = PathBuf::new();
+    for c in abs.components() {
+        match c {
+            std::path::Component::CurDir => {}
+            std::path::Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other.as_os_str()),
+        }
+    }
+    out
+}
+
+struct Ctx<'a> {
+    name: &'a str,
+    text: &'a str,
+    problems: Vec<ConfigProblem>,
+}
+
+impl Ctx<'_> {
+    fn problem(
+        &mut self,
+        span: Option<Range<usize>>,
+        message: impl Into<String>,
+        label: &str,
+        help: Option<String>,
+    ) {
+        self.problems
+            .push(problem(self.name, self.text, span, message, label, help));
+    }
+}
+
+fn problem(
+    name: &str,
+    text: &str,
+    span: Option<Range<usize>>,
+    message: impl Into<String>,
+    label: &str,
+    help: Option<String>,
+) -> ConfigProblem {
+    ConfigProblem {
+        message: format!("{name}: {}", message.into()),
+        src: NamedSource::new(name, text.to_string()).with_language("toml"),
+        span: span.map(Into::into),
+        label: label.to_string(),
+        help,
+    }
+}
+
+fn choices<T: ValueEnum>() -> String {
+    T::value_variants()
+        .iter()
+        .filter_map(|v| v.to_possible_value())
+        .map(|p| format!("`{}`", p.get_name()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn parse_enum<T: ValueEnum>(ctx: &mut Ctx<'_>, v: &Spanned<String>, key: &str) -> Option<T> {
+    match T::from_str(v.get_ref(), false) {
+        Ok(x) => Some(x),
+        Err(_) => {
+            ctx.problem(
+                Some(v.span()),
+                format!("invalid {key} `{}`", v.get_ref()),
+                "not a known value",
+                Some(format!("use one of {}", choices::<T>())),
+            );
+            None
+        }
+    }
+}
+
+fn compile_regex(ctx: &mut Ctx<'_>, v: &Spanned<String>) -> Option<regex::bytes::Regex> {
+    match regex::bytes::RegexBuilder::new(v.get_ref())
+        .size_limit(1 << 20)
+        .build()
+    {
+        Ok(r) => Some(r),
+        Err(e) => {
+            ctx.problem(
+                Some(v.span()),
+                format!("invalid allowlist regex: {e}"),
+                "this pattern",
+                Some("patterns use Rust regex syntax (https://docs.rs/regex)".into()),
+            );
+            None
+        }
+    }
+}
+
+impl Config {
+    /// Settings when there is no config file: nothing but the scan root.
+    pub fn none(root: &Path) -> Config {
+        Config {
+            dir: absolute(root),
+            ..Default::default()
+        }
+    }
+
+    /// Reads and checks a config file.
+    pub fn load(file: &Path) -> Result<Config, Error> {
+        let text = std::fs::read_to_string(file).map_err(|e| Error::Read {
+            what: "config",
+            path: file.display().to_string(),
+            reason: e.to_string(),
+        })?;
+        Self::parse(file, &text)
+    }
+
+    /// Checks config text read from `file` (paths resolve against its directory).
+    pub fn parse(file: &Path, text: &str) -> Result<Config, Error> {
+        let name = file.display().to_string();
+        let abs = absolute(file);
+        let dir = abs.parent().map_or_else(PathBuf::new, Path::to_path_buf);
+        let mut ctx = Ctx {
+            name: &name,
+            text,
+            problems: Vec::new(),
+        };
+        let spec: ConfigSpec = match toml::from_str(text) {
+            Ok(s) => s,
+            Err(e) => {
+                ctx.problem(
+                    e.span(),
+                    format!("invalid config: {}", e.message()),
+                    "here",
+                    None,
+                );
+                return Err(ConfigErrors {
+                    file: name.clone(),
+                    problems: ctx.problems,
+                }
+                .into());
+            }
+        };
+        let mut cfg = Config {
+            file: Some(file.to_path_buf()),
+            dir: dir.clone(),
+            text: text.to_string(),
+            ..Default::default()
+        };
+        for r in &spec.rules {
+            let p = dir.join(r.get_ref());
+            if p.exists() {
+                cfg.rule_paths.push(p);
+            } else {
+                ctx.problem(
+                    Some(r.span()),
+                    format!("rules path `{}` does not exist", r.get_ref()),
+                    "not found",
+                    Some(format!("paths are relative to {}", dir.display())),
+                );
+            }
+        }
+        cfg.disabled = spec
+            .disabled_rules
+            .iter()
+            .map(|d| (d.get_ref().clone(), d.span()))
+            .collect();
+        for (id, sev) in &spec.severity {
+            match Severity::parse(sev.get_ref()) {
+                Some(s) => cfg.severity.push((id.get_ref().clone(), s, id.span())),
+                None => ctx.problem(
+                    Some(sev.span()),
+                    format!("invalid severity `{}`", sev.get_ref()),
+                    "not a severity",
+                    Some("use critical, high, medium, low or info".into()),
+                ),
+            }
+        }
+        if !spec.exclude.is_empty() {
+            let mut b = GitignoreBuilder::new(&dir);
+            for pat in &spec.exclude {
+                if let Err(e) = b.add_line(None, pat.get_ref()) {
+                    ctx.problem(
+                        Some(pat.span()),
+                        format!("invalid exclude pattern: {e}"),
+                        "this pattern",
+                        Some("patterns use .gitignore syntax".into()),
+                    );
+                }
+            }
+            match b.build() {
+                Ok(gi) => cfg.exclude = Some(gi),
+                Err(e) => ctx.problem(None, format!("invalid exclude patterns: {e}"), "", None),
+            }
+        }
+        for v in &spec.allowlist.values {
+            if let Some(regex) = compile_regex(&mut ctx, v) {
+                cfg.allow_values.push(AllowValue {
+                    rule: None,
+                    regex,
+                    pattern: v.get_ref().clone(),
+                });
+            }
+        }
+        for (id, pats) in &spec.allowlist.rules {
+            cfg.allow_rules.push((id.get_ref().clone(), id.span()));
+            for v in pats {
+                if let Some(regex) = compile_regex(&mut ctx, v) {
+                    cfg.allow_values.push(AllowValue {
+                        rule: Some(id.get_ref().clone()),
+                        regex,
+                        pattern: v.get_ref().clone(),
+                    });
+                }
+            }
+        }
+        if let Some(v) = &spec.fail_on {
+            cfg.fail_on = parse_enum::<FailOn>(&mut ctx, v, "fail_on");
+        }
+        if let Some(v) = &spec.format {
+            cfg.format = parse_enum::<Format>(&mut ctx, v, "format");
+        }
+        if ctx.problems.is_empty() {
+            Ok(cfg)
+        } else {
+            let problems = ctx.problems;
+            Err(ConfigErrors {
+                file: name,
+                problems,
+            }
+            .into())
+        }
+    }
+
+    /// Disables rules and overrides severities. Every rule id the file names
+    /// must exist in `rules`: a typo is an error pointing at it, never a
+    /// setting that silently does nothing.
+    pub fn apply_to_rules(&self, rules: &mut RuleSet) -> Result<(), Error> {
+        let name = self
+            .file
+            .as_ref()
+            .map_or_else(String::new, |f| f.display().to_string());
+        let mut problems = Vec::new();
+        let mut check = |id: &str, span: &Range<usize>, what: &str| {
+            if rules.get(id).is_none() {
+                problems.push(problem(
+                    &name,
+                    &self.text,
+                    Some(span.clone()),
+                    format!("{what} names unknown rule `{id}`"),
+                    "no rule has this id",
+                    Some("`keysweep rules list` prints every rule id".into()),
+                ));
+            }
+        };
+        for (id, span) in &self.disabled {
+            check(id, span, "disabled_rules");
+        }
+        for (id, _, span) in &self.severity {
+            check(id, span, "[severity]");
+        }
+        for (id, span) in &self.allow_rules {
+            check(id, span, "[allowlist.rules]");
+        }
+        if !problems.is_empty() {
+            return Err(ConfigErrors {
+                file: name,
+                problems,
+            }
+            .into());
+        }
+        for (id, sev, _) in &self.severity {
+            rules.set_severity(id, *sev);
+        }
+        if !self.disabled.is_empty() {
+            rules.retain(|r| !self.disabled.iter().any(|(d, _)| d == &r.id));
+        }
+        Ok(())
+    }
+
+    /// The repository-level `.keysweepignore` next to the config (or at the
+    /// scan root): applied to files named on the command line, which the
+    /// walker's per-directory ignore files never see.
+    pub fn root_ignore(&self) -> Option<Gitignore> {
+        let p = self.dir.join(".keysweepignore");
+        if !p.is_file() {
+            return None;
+        }
+        let mut b = GitignoreBuilder::new(&self.dir);
+        // A malformed line is skipped, as the walker does for ignore files.
+        let _ = b.add(p);
+        b.build().ok().filter(|gi| !gi.is_empty())
+    }
+}
+
+/// The commented starter config written by `keysweep init`.
+pub const STARTER: &str = r#"# keysweep.toml: settings for `keysweep scan` in this repository.
+# Paths are relative to this file. Command-line flags win over this file.
+# Every key is optional; unknown keys are errors. Reference: docs/workflow.md
+
+# Extra rule files, or directories of *.toml rule files, added to the
+# built-in pack (same format as the built-in rules/*.toml).
+# rules = ["ci/keysweep-rules.toml"]
+
+# Rule ids to turn off (`keysweep rules list` prints every id).
+# disabled_rules = ["localstack-auth-login-deprecated"]
+
+# Paths never scanned, in .gitignore syntax (also applied to files named on
+# the command line, e.g. by pre-commit). A .keysweepignore file works too.
+# exclude = [
+#     "vendor/",
+#     "**/*.min.js",
+# ]
+
+# Default for --fail-on: critical, high, medium, low or never.
+# fail_on = "low"
+
+# Default for --format: human, json or sarif.
+# format = "human"
+
+# Severity overrides per rule id: critical, high, medium, low or info.
+[severity]
+# "localstack-auth-login-deprecated" = "info"
+
+# Accepted values (Rust regex syntax), matched against a finding's secret or,
+# for rules without one, its matched text. Matching findings are reported as
+# suppressed, never silently dropped.
+[allowlist]
+# values = ['^ls-TEST', 'EXAMPLE']
+
+# Per-rule allowlists: rule id = [patterns].
+[allowlist.rules]
+# "localstack-api-key-assignment" = ['^0123456789$']
+"#;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Config, Error> {
+        Config::parse(Path::new("keysweep.toml"), text)
+    }
+
+    fn problems(text: &str) -> Vec<ConfigProblem> {
+        match parse(text) {
+            Err(Error::Config(e)) => e.problems,
+            other => panic!("expected config errors, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn starter_config_is_valid() {
+        let c = parse(STARTER).expect("starter parses");
+        assert!(c.allow_values.is_empty() && c.fail_on.is_none());
+    }
+
+    #[test]
+    fn unknown_keys_point_at_the_key() {
+        let text = "fail_on = \"high\"\nexlude = [\"x\"]\n";
+        let p = problems(text);
+        assert_eq!(p.len(), 1);
+        let span = p[0].span.expect("span");
+        assert_eq!(&text[span.offset()..span.offset() + 6], "exlude");
+    }
+
+    #[test]
+    fn every_bad_value_is_reported_with_its_span() {
+        let text = "fail_on = \"sometimes\"\nformat = \"xml\"\n[severity]\nr = \"urgent\"\n[allowlist]\nvalues = [\"(\"]\n";
+        let p = problems(text);
+        assert_eq!(p.len(), 4, "{p:?}");
+        for (problem, needle) in p
+            .iter()
+            .zip(["\"sometimes\"", "\"xml\"", "\"urgent\"", "\"(\""])
+        {
+            let span = problem.span.expect("span");
+            assert_eq!(&text[span.offset()..span.offset() + span.len()], needle);
+        }
+    }
+
+    #[test]
+    fn values_are_parsed() {
+        let c = parse(
+            "fail_on = \"high\"\nformat = \"sarif\"\nexclude = [\"vendor/\"]\n[allowlist]\nvalues = [\"^EXAMPLE\"]\n[allowlist.rules]\nr = [\"x\"]\n",
+        )
+        .unwrap();
+        assert_eq!(c.fail_on, Some(FailOn::High));
+        assert_eq!(c.format, Some(Format::Sarif));
+        assert_eq!(c.allow_values.len(), 2);
+        assert!(c.allow_values[0].matches("any", b"EXAMPLE123"));
+        assert!(c.allow_values[1].matches("r", b"x"));
+        assert!(!c.allow_values[1].matches("other", b"x"));
+        let gi = c.exclude.expect("excludes");
+        assert!(gi.matched(c.dir.join("vendor"), true).is_ignore());
+    }
+}
