@@ -336,7 +336,9 @@ impl Config {
         if ctx.problems.is_empty() {
             Ok(cfg)
         } else {
-            let problems = ctx.problems;
+            let mut problems = ctx.problems;
+            // Report in file order, whatever order the checks ran in.
+            problems.sort_by_key(|p| p.span.map_or(usize::MAX, |s| s.offset()));
             Err(ConfigErrors {
                 file: name,
                 problems,

@@ -71,6 +71,7 @@ fn parse_raw(out: &[u8]) -> Result<Vec<Entry>, Error> {
         let parts: Vec<&str> = meta.trim_start_matches(':').split(' ').collect();
         let path = fields
             .next()
+            .filter(|p| !p.is_empty())
             .ok_or_else(|| Error::Git("truncated `git diff --raw` output".into()))?;
         if parts.len() < 5 {
             return Err(Error::Git(format!(
