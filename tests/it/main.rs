@@ -6,3 +6,4 @@ mod fix;
 mod formats;
 mod rules;
 mod scan;
+mod workflow;
