@@ -365,6 +365,17 @@ fn sarif_carries_suppressions_in_source_and_external() {
                 .is_some_and(|j| !j.is_empty()));
         }
     }
+    // Still valid SARIF 2.1.0 with suppressions in it.
+    let schema: Value = serde_json::from_str(
+        &std::fs::read_to_string(crate::util::fixture("schema/sarif-2.1.0.json")).unwrap(),
+    )
+    .unwrap();
+    let validator = jsonschema::validator_for(&schema).expect("schema compiles");
+    let errors: Vec<String> = validator
+        .iter_errors(&sarif)
+        .map(|e| format!("{e} at {}", e.instance_path()))
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
 }
 
 // ---------------------------------------------------------------- baseline
