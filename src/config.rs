@@ -230,7 +230,7 @@ impl Config {
 
     /// Checks config text read from `file` (paths resolve against its directory).
     pub fn parse(file: &Path, text: &str) -> Result<Config, Error> {
-        let name = file.display().to_string();
+        let name = crate::walk::display_path(file);
         let abs = absolute(file);
         let dir = abs.parent().map_or_else(PathBuf::new, Path::to_path_buf);
         let mut ctx = Ctx {
@@ -354,7 +354,7 @@ impl Config {
         let name = self
             .file
             .as_ref()
-            .map_or_else(String::new, |f| f.display().to_string());
+            .map_or_else(String::new, |f| crate::walk::display_path(f));
         let mut problems = Vec::new();
         let mut check = |id: &str, span: &Range<usize>, what: &str| {
             if rules.get(id).is_none() {

@@ -110,7 +110,7 @@ impl Baseline {
 
     /// Parses baseline text read from `file`.
     pub fn parse(file: &Path, text: &str) -> Result<Baseline, Error> {
-        let name = file.display().to_string();
+        let name = crate::walk::display_path(file);
         let problem = |message: String, offset: Option<usize>| {
             Error::Baseline(Box::new(ConfigProblem {
                 message: format!("{name}: {message}"),
