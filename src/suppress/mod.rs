@@ -69,3 +69,81 @@ pub fn apply(findings: Vec<Finding>, baseline: Option<&Baseline>, origin: &Path)
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::finding::{Directive, Location, Severity, Snippet};
+
+    fn finding(rule: &str, hash: &str) -> Finding {
+        Finding {
+            rule_id: rule.into(),
+            severity: Severity::High,
+            path: "a.env".into(),
+            location: Location {
+                line: 1,
+                column: 1,
+                end_line: 1,
+                end_column: 2,
+                byte_start: 0,
+                byte_end: 1,
+            },
+            snippet: Snippet {
+                text: "x".into(),
+                highlight_start: 0,
+                highlight_len: 1,
+            },
+            secret: None,
+            fingerprint: String::new(),
+            match_hash: hash.into(),
+            directive: None,
+            allowlisted: None,
+            fix: None,
+        }
+    }
+
+    #[test]
+    fn inline_wins_over_allowlist_and_baseline_and_scopes_by_rule() {
+        let dir = std::env::temp_dir();
+        let mut baseline = Baseline::empty(&dir.join("b.json"));
+        let accepted = finding("r", "h1");
+        baseline.accept([&accepted], &dir);
+
+        let mut inline = finding("r", "h1");
+        inline.directive = Some(Directive {
+            marker: "keysweep:ignore",
+            rules: vec!["r".into()],
+        });
+        let mut other_rule = finding("s", "h2");
+        other_rule.directive = inline.directive.clone();
+        let mut allowed = finding("r", "h3");
+        allowed.allowlisted = Some("pattern".into());
+        let plain_accepted = finding("r", "h1");
+        let second_copy = finding("r", "h1");
+
+        let out = apply(
+            vec![inline, other_rule, allowed, plain_accepted, second_copy],
+            Some(&baseline),
+            &dir,
+        );
+        let reasons: Vec<&str> = out.suppressed.iter().map(|s| s.suppression.by).collect();
+        // The inline-suppressed copy does not use up the baseline entry.
+        assert_eq!(reasons, vec!["inline", "allowlist", "baseline"]);
+        assert_eq!(
+            out.suppressed[0].suppression.kind,
+            SuppressionKind::InSource
+        );
+        assert_eq!(
+            out.suppressed[2].suppression.kind,
+            SuppressionKind::External
+        );
+        // `keysweep:ignore[r]` does not cover rule `s`; the baseline accepted
+        // one copy of h1, so the second copy is new.
+        let kept: Vec<(&str, &str)> = out
+            .kept
+            .iter()
+            .map(|f| (f.rule_id.as_str(), f.match_hash.as_str()))
+            .collect();
+        assert_eq!(kept, vec![("s", "h2"), ("r", "h1")]);
+    }
+}
