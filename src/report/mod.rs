@@ -35,9 +35,7 @@ impl Report<'_> {
         }
         m
     }
-}
 
-impl Report<'_> {
     /// Suppressed findings per mechanism (`inline`, `allowlist`, `baseline`).
     pub fn suppressed_by(&self) -> BTreeMap<&'static str, usize> {
         let mut m = BTreeMap::new();
