@@ -6,12 +6,14 @@
 //!
 //! ```text
 //! walk (paths → candidates) → scan (read, keyword gate, rules → findings)
+//!      → suppress (inline, allowlist, baseline → kept + suppressed)
 //!      → report (human | json | sarif)
 //! ```
 //!
 //! Rules are data (`rules/*.toml`, embedded at build time, extensible with
-//! `--rules`); see [`rules`]. The CLI in `main.rs` only parses arguments and
-//! calls [`run`].
+//! `--rules`); see [`rules`]. Team settings come from keysweep.toml
+//! ([`config`]); `--staged` reads the git index instead of walking
+//! ([`staged`]). The CLI in `main.rs` only parses arguments and calls [`run`].
 
 #![warn(missing_docs)]
 
