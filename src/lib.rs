@@ -163,7 +163,7 @@ fn prepare_and_scan(p: Prepare<'_>) -> Result<Scanned, Error> {
                         .as_ref()
                         .is_some_and(|gi| walk::excluded_by(gi, abs, false))
             };
-            let st = staged::read(specs, &is_excluded)?;
+            let st = staged::read(specs, &is_excluded, scan_opts.max_file_size)?;
             let out = scan::scan_blobs(&st.blobs, st.skipped, &rules, &scan_opts);
             (out, toplevel.unwrap_or(st.toplevel))
         }

@@ -97,8 +97,13 @@ pub fn toplevel() -> Result<PathBuf, Error> {
 
 /// Reads the staged files matching `pathspecs` (relative to the current
 /// directory). `exclude` decides, from an absolute path, whether a file is
-/// left out (keysweep.toml excludes, `.keysweepignore`).
-pub fn read(pathspecs: &[PathBuf], exclude: &dyn Fn(&Path) -> bool) -> Result<Staged, Error> {
+/// left out (keysweep.toml excludes, `.keysweepignore`). Blobs larger than
+/// `max_size` are skipped as too large without being held in memory.
+pub fn read(
+    pathspecs: &[PathBuf],
+    exclude: &dyn Fn(&Path) -> bool,
+    max_size: u64,
+) -> Result<Staged, Error> {
     let toplevel = toplevel()?;
     let mut diff = git(&[
         "diff",
@@ -146,18 +151,26 @@ pub fn read(pathspecs: &[PathBuf], exclude: &dyn Fn(&Path) -> bool) -> Result<St
     if wanted.is_empty() {
         return Ok(staged);
     }
-    let contents = cat_blobs(&wanted)?;
-    for (e, bytes) in wanted.into_iter().zip(contents) {
-        staged.blobs.push(Blob {
-            display: e.path,
-            bytes,
-        });
+    let contents = cat_blobs(&wanted, max_size)?;
+    for (e, content) in wanted.into_iter().zip(contents) {
+        match content {
+            Ok(bytes) => staged.blobs.push(Blob {
+                display: e.path,
+                bytes,
+            }),
+            Err(size) => staged.skipped.push(Skipped {
+                path: e.path,
+                reason: SkipReason::TooLarge,
+                detail: format!("{size} bytes > limit of {max_size}"),
+            }),
+        }
     }
     Ok(staged)
 }
 
-/// Reads every blob through one `git cat-file --batch` process.
-fn cat_blobs(entries: &[Entry]) -> Result<Vec<Vec<u8>>, Error> {
+/// Reads every blob through one `git cat-file --batch` process; a blob over
+/// `max_size` is drained from the pipe and returned as `Err(size)`.
+fn cat_blobs(entries: &[Entry], max_size: u64) -> Result<Vec<Result<Vec<u8>, u64>>, Error> {
     let mut child = git(&["cat-file", "--batch"])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -196,11 +209,20 @@ fn cat_blobs(entries: &[Entry]) -> Result<Vec<Vec<u8>>, Error> {
                 )))
             }
         };
-        let mut bytes = vec![0; size];
-        reader.read_exact(&mut bytes).map_err(io)?;
+        if size as u64 > max_size {
+            let skipped = std::io::copy(&mut (&mut reader).take(size as u64), &mut std::io::sink())
+                .map_err(io)?;
+            if skipped != size as u64 {
+                return Err(Error::Git("truncated git cat-file output".into()));
+            }
+            out.push(Err(size as u64));
+        } else {
+            let mut bytes = vec![0; size];
+            reader.read_exact(&mut bytes).map_err(io)?;
+            out.push(Ok(bytes));
+        }
         let mut newline = [0u8; 1];
         reader.read_exact(&mut newline).map_err(io)?;
-        out.push(bytes);
     }
     drop(reader);
     let _ = writer.join();

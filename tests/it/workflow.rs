@@ -910,3 +910,18 @@ fn action_scan_step_reports_the_exit_code_and_always_writes_sarif() {
     let (o, _) = run_action_scan(dir.path(), &[("KS_BASELINE", "missing.json")]);
     assert_eq!(code(&o), 2);
 }
+
+#[test]
+fn staged_blobs_over_the_size_cap_are_skipped_and_the_rest_scanned() {
+    let big = format!("{}{}", "# padding\n".repeat(200), env_line(TOKEN_A));
+    let dir = git_repo(&[
+        ("a-big.env", big.as_bytes()),
+        ("b-small.env", env_line(TOKEN_B).as_bytes()),
+    ]);
+    git(dir.path(), &["add", "-A"]);
+    let (o, v) = scan_json(dir.path(), &["--staged", "--max-file-size", "1000"]);
+    assert_eq!(code(&o), 1, "{}", stderr(&o));
+    assert_eq!(crate::util::finding_paths(&v), vec!["b-small.env"]);
+    assert_eq!(v["summary"]["skipped"]["too-large"], 1);
+    assert_eq!(v["skipped"][0]["path"], "a-big.env");
+}
