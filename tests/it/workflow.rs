@@ -925,3 +925,41 @@ fn staged_blobs_over_the_size_cap_are_skipped_and_the_rest_scanned() {
     assert_eq!(v["summary"]["skipped"]["too-large"], 1);
     assert_eq!(v["skipped"][0]["path"], "a-big.env");
 }
+
+#[test]
+fn config_adds_rule_files_relative_to_itself() {
+    let rule = br#"[[rule]]
+id = "team.internal-token"
+title = "Internal deploy token"
+description = "A team-specific credential."
+severity = "high"
+keywords = ["deploy_token"]
+regex = '''deploy_token=(?P<secret>[a-z0-9]{12})'''
+secret_group = "secret"
+must_match = ["deploy_token=abcdef123456"]
+must_not_match = ["deploy_token=short"]
+
+[rule.migration]
+summary = "Move it to the secret store."
+"#;
+    let dir = temp_tree(&[
+        ("ci/keysweep.toml", b"rules = [\"team-rules.toml\"]\n"),
+        ("ci/team-rules.toml", rule),
+        ("app/config.ini", b"deploy_token=abcdef123456\n"),
+    ]);
+    let (o, v) = scan_json(dir.path(), &["app", "--config", "ci/keysweep.toml"]);
+    assert_eq!(code(&o), 1, "{}", stderr(&o));
+    assert_eq!(rule_ids(&v["findings"]), vec!["team.internal-token"]);
+    assert!(!stdout(&o).contains("abcdef123456"));
+    // The config's rules can be disabled from the same file like any other.
+    std::fs::write(
+        dir.path().join("ci/keysweep.toml"),
+        "rules = [\"team-rules.toml\"]\ndisabled_rules = [\"team.internal-token\"]\n",
+    )
+    .unwrap();
+    let (o, _) = scan_json(dir.path(), &["app", "--config", "ci/keysweep.toml"]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    // --config naming a missing file is an error.
+    let o = run_in(dir.path(), &["scan", "--config", "nope.toml"]);
+    assert_eq!(code(&o), 2);
+}
