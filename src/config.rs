@@ -418,13 +418,14 @@ pub const STARTER: &str = r#"# keysweep.toml: settings for `keysweep scan` in th
 # rules = ["ci/keysweep-rules.toml"]
 
 # Rule ids to turn off (`keysweep rules list` prints every id).
-# disabled_rules = ["localstack-auth-login-deprecated"]
+# disabled_rules = ["localstack.image.pinned-community"]
 
 # Paths never scanned, in .gitignore syntax (also applied to files named on
 # the command line, e.g. by pre-commit). A .keysweepignore file works too.
 # exclude = [
 #     "vendor/",
 #     "**/*.min.js",
+#     "ci/keysweep-rules.toml",   # rule examples match their own rules
 # ]
 
 # Default for --fail-on: critical, high, medium, low or never.
@@ -435,7 +436,7 @@ pub const STARTER: &str = r#"# keysweep.toml: settings for `keysweep scan` in th
 
 # Severity overrides per rule id: critical, high, medium, low or info.
 [severity]
-# "localstack-auth-login-deprecated" = "info"
+# "localstack.cli.login" = "info"
 
 # Accepted values (Rust regex syntax), matched against a finding's secret or,
 # for rules without one, its matched text. Matching findings are reported as
@@ -445,7 +446,7 @@ pub const STARTER: &str = r#"# keysweep.toml: settings for `keysweep scan` in th
 
 # Per-rule allowlists: rule id = [patterns].
 [allowlist.rules]
-# "localstack-api-key-assignment" = ['^0123456789$']
+# "localstack.api-key.leaked" = ['^0123456789$']
 "#;
 
 #[cfg(test)]

@@ -963,3 +963,64 @@ summary = "Move it to the secret store."
     let o = run_in(dir.path(), &["scan", "--config", "nope.toml"]);
     assert_eq!(code(&o), 2);
 }
+
+/// The example keysweep.toml in docs/workflow.md is valid against the
+/// current rule pack (rule ids, severities, patterns).
+#[test]
+fn documented_example_config_is_valid() {
+    let doc = std::fs::read_to_string(root().join("docs/workflow.md")).unwrap();
+    let example = doc
+        .split("```toml\n")
+        .nth(1)
+        .and_then(|rest| rest.split("```").next())
+        .expect("a toml block in docs/workflow.md");
+    let rule = b"[[rule]]\nid = \"team.example\"\ntitle = \"t\"\ndescription = \"d\"\nseverity = \"low\"\n\
+keywords = [\"teamkey\"]\nregex = 'teamkey=\\d+'\nmust_match = [\"teamkey=1\"]\n[rule.migration]\nsummary = \"s\"\n";
+    let dir = temp_tree(&[
+        ("keysweep.toml", example.as_bytes()),
+        ("ci/keysweep-rules.toml", rule),
+        ("app/.env", env_line(TOKEN_A).as_bytes()),
+    ]);
+    let (o, v) = scan_json(dir.path(), &[]);
+    assert_eq!(code(&o), 1, "{}", stderr(&o));
+    assert_eq!(crate::util::finding_paths(&v), vec!["app/.env"]);
+}
+
+/// Every commented example in the `keysweep init` starter is valid once
+/// uncommented (rule ids exist, values parse).
+#[test]
+fn starter_examples_are_valid_when_uncommented() {
+    let dir = temp_tree(&[(".env", env_line(TOKEN_A).as_bytes())]);
+    assert_eq!(code(&run_in(dir.path(), &["init"])), 0);
+    let starter = std::fs::read_to_string(dir.path().join("keysweep.toml")).unwrap();
+    let uncommented: Vec<String> = starter
+        .lines()
+        .map(|l| {
+            let Some(rest) = l.strip_prefix("# ") else {
+                return l.to_string();
+            };
+            let key = rest.split(" = ").next().unwrap_or("");
+            let is_code = rest.starts_with('"')
+                || rest.starts_with("    ")
+                || rest == "]"
+                || (rest.contains(" = ")
+                    && key.chars().all(|c| c.is_ascii_lowercase() || c == '_'));
+            if is_code {
+                rest.to_string()
+            } else {
+                l.to_string()
+            }
+        })
+        .collect();
+    let text = uncommented.join("\n");
+    assert!(text.contains("\ndisabled_rules = "), "{text}");
+    assert!(text.contains("\n\"localstack.cli.login\" = "), "{text}");
+    std::fs::write(dir.path().join("keysweep.toml"), &text).unwrap();
+    let rule = b"[[rule]]\nid = \"team.example\"\ntitle = \"t\"\ndescription = \"d\"\nseverity = \"low\"\n\
+keywords = [\"teamkey\"]\nregex = 'teamkey=\\d+'\nmust_match = [\"teamkey=1\"]\n[rule.migration]\nsummary = \"s\"\n";
+    std::fs::create_dir_all(dir.path().join("ci")).unwrap();
+    std::fs::write(dir.path().join("ci/keysweep-rules.toml"), rule).unwrap();
+    let (o, v) = scan_json(dir.path(), &[]);
+    assert!(code(&o) <= 1, "{}\n{text}", stderr(&o));
+    assert_eq!(crate::util::finding_paths(&v), vec![".env"]);
+}
