@@ -204,6 +204,9 @@ pub struct FixArgs {
     /// such hunks from applying as a patch).
     #[arg(long)]
     pub show_secrets: bool,
+    /// Settings file.
+    #[command(flatten)]
+    pub config: ConfigArgs,
     /// Rule selection.
     #[command(flatten)]
     pub rules: RuleArgs,
@@ -251,6 +254,9 @@ pub struct PlanArgs {
     /// Worker threads (default: one per core).
     #[arg(long, short = 'j', value_name = "N", default_value_t = 0)]
     pub threads: usize,
+    /// Settings file.
+    #[command(flatten)]
+    pub config: ConfigArgs,
     /// Rule selection.
     #[command(flatten)]
     pub rules: RuleArgs,

@@ -278,18 +278,21 @@ fn run_scan(args: ScanArgs) -> Result<Exit, Error> {
 }
 
 fn run_fix(args: FixArgs) -> Result<Exit, Error> {
-    let rules = load_rules(&args.rules)?;
-    walk::check_roots(&args.paths)?;
-    let scan_opts = scan::ScanOptions {
-        max_file_size: args.max_file_size,
-        threads: args.threads,
-        ..Default::default()
-    };
-    let walk_opts = walk::WalkOptions {
+    // keysweep.toml applies as for `scan` (rules, disabled rules, severities,
+    // excludes); findings accepted inline or by the allowlist are left alone.
+    let scanned = prepare_and_scan(Prepare {
+        input: Input::Paths(&args.paths),
+        config: &args.config,
+        rules: &args.rules,
+        scan_opts: scan::ScanOptions {
+            max_file_size: args.max_file_size,
+            threads: args.threads,
+            ..Default::default()
+        },
         no_ignore: args.no_ignore,
-        ..Default::default()
-    };
-    let out = scan::scan_all(&args.paths, &walk_opts, &rules, &scan_opts);
+    })?;
+    let rules = scanned.rules;
+    let findings = suppress::apply(scanned.out.findings, None, &scanned.origin).kept;
     let mut opts = fix::FixOptions {
         write: args.write,
         max_file_size: args.max_file_size,
@@ -298,7 +301,7 @@ fn run_fix(args: FixArgs) -> Result<Exit, Error> {
     if args.rename_secrets {
         opts.opt_ins.insert("rename-secrets".to_string());
     }
-    let results = fix::fix_all(&rules, &out.findings, &opts);
+    let results = fix::fix_all(&rules, &findings, &opts);
     let color = match args.color {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
@@ -326,7 +329,7 @@ fn run_fix(args: FixArgs) -> Result<Exit, Error> {
     }
     let stderr = std::io::stderr();
     let mut e = stderr.lock();
-    fix::write_summary(&mut e, &results, &out.findings, &opts).map_err(|err| Error::Output {
+    fix::write_summary(&mut e, &results, &findings, &opts).map_err(|err| Error::Output {
         target: "stderr".into(),
         reason: err.to_string(),
     })?;
@@ -335,19 +338,23 @@ fn run_fix(args: FixArgs) -> Result<Exit, Error> {
 }
 
 fn run_plan(args: PlanArgs) -> Result<Exit, Error> {
-    let rules = load_rules(&args.rules)?;
-    walk::check_roots(&args.paths)?;
-    let scan_opts = scan::ScanOptions {
-        max_file_size: args.max_file_size,
-        threads: args.threads,
-        ..Default::default()
-    };
-    let walk_opts = walk::WalkOptions {
+    // keysweep.toml applies as for `scan` (rules, disabled rules, severities,
+    // excludes); findings accepted inline or by the allowlist are left alone.
+    let scanned = prepare_and_scan(Prepare {
+        input: Input::Paths(&args.paths),
+        config: &args.config,
+        rules: &args.rules,
+        scan_opts: scan::ScanOptions {
+            max_file_size: args.max_file_size,
+            threads: args.threads,
+            ..Default::default()
+        },
         no_ignore: args.no_ignore,
-        ..Default::default()
-    };
-    let out = scan::scan_all(&args.paths, &walk_opts, &rules, &scan_opts);
-    let plan = plan::Plan::build(&out.findings, &rules, &out.stats);
+    })?;
+    let rules = scanned.rules;
+    let stats = scanned.out.stats;
+    let findings = suppress::apply(scanned.out.findings, None, &scanned.origin).kept;
+    let plan = plan::Plan::build(&findings, &rules, &stats);
     write_output(args.output.as_deref(), |w| match args.format {
         PlanFormat::Markdown => plan.write_markdown(w),
         PlanFormat::Json => plan.write_json(w),

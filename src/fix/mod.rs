@@ -39,6 +39,10 @@ pub struct FixOptions {
 impl FixOptions {
     /// Whether a finding's fix may be applied under these options.
     pub fn allows(&self, f: &Finding) -> bool {
+        // A line marked `keysweep:ignore` (or a peer's form) is left as it is.
+        if f.directive.as_ref().is_some_and(|d| d.covers(&f.rule_id)) {
+            return false;
+        }
         f.fix.as_ref().is_some_and(|x| match &x.opt_in {
             None => true,
             Some(o) => self.opt_ins.contains(o),

@@ -1024,3 +1024,60 @@ keywords = [\"teamkey\"]\nregex = 'teamkey=\\d+'\nmust_match = [\"teamkey=1\"]\n
     assert!(code(&o) <= 1, "{}\n{text}", stderr(&o));
     assert_eq!(crate::util::finding_paths(&v), vec![".env"]);
 }
+
+// ---------------------------------------------------------------- fix, plan
+
+#[test]
+fn fix_and_plan_honour_keysweep_toml_and_inline_directives() {
+    let compose = |suffix: &str| {
+        format!(
+            "services:\n  localstack:\n    image: localstack/localstack-pro\n    environment:\n      \
+             - LOCALSTACK_API_KEY=${{LOCALSTACK_API_KEY}}{suffix}\n"
+        )
+    };
+    let dir = temp_tree(&[
+        ("a/docker-compose.yml", compose("").as_bytes()),
+        (
+            "b/docker-compose.yml",
+            compose(" # keysweep:ignore").as_bytes(),
+        ),
+        ("vendor/docker-compose.yml", compose("").as_bytes()),
+        ("keysweep.toml", b"exclude = [\"vendor/\"]\n"),
+        ("c.env", env_line(TOKEN_A).as_bytes()),
+        (
+            "d.env",
+            format!("X={TOKEN_B} # gitleaks:allow\n").as_bytes(),
+        ),
+    ]);
+    let o = run_in(dir.path(), &["fix", "--color", "never"]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let diff = stdout(&o);
+    assert!(diff.contains("+++ b/a/docker-compose.yml"), "{diff}");
+    assert!(
+        !diff.contains("b/b/docker-compose.yml"),
+        "inline directive ignored: {diff}"
+    );
+    assert!(!diff.contains("vendor/"), "config exclude ignored: {diff}");
+
+    // A rule disabled in keysweep.toml does not rewrite anything.
+    std::fs::write(
+        dir.path().join("keysweep.toml"),
+        "exclude = [\"vendor/\"]\ndisabled_rules = [\"localstack.api-key.variable\"]\n",
+    )
+    .unwrap();
+    let o = run_in(dir.path(), &["fix", "--color", "never"]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert!(!stdout(&o).contains("+++"), "{}", stdout(&o));
+
+    // The plan leaves out accepted findings.
+    let o = run_in(dir.path(), &["plan", "--format", "json"]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let plan = json(&o);
+    let rotate: Vec<&str> = plan["rotate"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(rotate, vec!["c.env"], "{plan}");
+}
