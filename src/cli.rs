@@ -155,6 +155,32 @@ pub struct ScanArgs {
     /// Rule selection.
     #[command(flatten)]
     pub rules: RuleArgs,
+    /// Git history.
+    #[command(flatten)]
+    pub history: HistoryArgs,
+}
+
+/// Options of `scan --history`.
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Git history")]
+pub struct HistoryArgs {
+    /// Scan every blob reachable from any ref (branches, tags, remotes,
+    /// stash) of the git repository at PATH instead of its files on disk.
+    /// Each finding names the oldest commit that introduced it; the same
+    /// secret committed many times is reported once with a count.
+    #[arg(long)]
+    pub history: bool,
+    /// Only scan commits not reachable from REV (like `git log REV..`): a
+    /// revision such as a tag, branch or commit id, not a date.
+    #[arg(long, value_name = "REV", requires = "history")]
+    pub since: Option<String>,
+    /// Only scan history reachable from REF instead of from all refs
+    /// (repeatable).
+    #[arg(long, value_name = "REF", requires = "history")]
+    pub branch: Vec<String>,
+    /// Skip blobs larger than this many bytes (default: --max-file-size).
+    #[arg(long, value_name = "BYTES", requires = "history")]
+    pub max_blob_size: Option<u64>,
 }
 
 const FIX_AFTER_HELP: &str = "\

@@ -142,6 +142,19 @@ pub enum Error {
     )]
     Git(String),
 
+    /// A git repository or revision given for `--history` cannot be used.
+    #[error("cannot scan the git history of {path}: {reason}")]
+    #[diagnostic(
+        code(keysweep::history),
+        help("--history needs a git repository (a work tree or a bare repository); --since and --branch take revisions such as main, v1.2 or a commit id")
+    )]
+    History {
+        /// The repository path as given.
+        path: String,
+        /// What went wrong.
+        reason: String,
+    },
+
     /// Invalid combination of options.
     #[error("{0}")]
     #[diagnostic(code(keysweep::usage))]

@@ -227,6 +227,47 @@ pub struct Finding {
     /// justification to report.
     #[serde(skip)]
     pub allowlisted: Option<String>,
+    /// Where in git history the finding was introduced (history scans only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub commit: Option<CommitInfo>,
+}
+
+/// Provenance of a finding made in git history: the oldest commit that
+/// introduced it, and how widespread it is. The same secret (rule + secret
+/// hash) found in many commits or paths is one finding carrying these counts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CommitInfo {
+    /// Full id of the oldest commit that introduced the finding.
+    pub id: String,
+    /// Abbreviated id (7 hex digits).
+    pub short_id: String,
+    /// Author date of that commit, RFC 3339 with the author's UTC offset.
+    pub author_date: String,
+    /// First line of the commit message (at most 72 characters).
+    pub summary: String,
+    /// Number of distinct commits that added or changed a file so that it
+    /// contained this finding (a file carried along unchanged is not counted).
+    pub occurrences: u64,
+    /// Every path at which it was committed, the reported path first.
+    pub paths: Vec<String>,
+}
+
+/// What a history scan covered, for summaries and SARIF provenance.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct HistoryStats {
+    /// `remote.origin.url` without credentials, else a `file://` URI of the repository.
+    pub repository_uri: String,
+    /// Id of the commit HEAD pointed to, if any.
+    pub revision: Option<String>,
+    /// Branch HEAD pointed to, if any (e.g. `refs/heads/main`).
+    pub branch: Option<String>,
+    /// Absolute path of the work tree (or of the git dir when bare).
+    #[serde(skip)]
+    pub root: String,
+    /// Commits walked.
+    pub commits: u64,
+    /// Distinct blobs considered (after deduplication).
+    pub blobs: u64,
 }
 
 /// An inline ignore comment found on a finding's source line, e.g.
@@ -367,6 +408,9 @@ pub struct ScanStats {
     pub skipped: BTreeMap<SkipReason, u64>,
     /// Files where a rule hit its per-file match cap (rule id → files).
     pub truncated: BTreeMap<String, u64>,
+    /// Set when git history was scanned instead of a tree of files.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub history: Option<HistoryStats>,
 }
 
 #[cfg(test)]

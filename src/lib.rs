@@ -23,6 +23,7 @@ pub mod error;
 pub mod finding;
 pub mod fix;
 pub mod plan;
+pub mod history;
 pub mod report;
 pub mod rules;
 pub mod scan;
@@ -94,6 +95,8 @@ enum Input<'a> {
     Staged(&'a [PathBuf]),
     /// Standard input, reported under this name.
     Stdin(String),
+    /// Every blob in the history of a git repository (`--history`).
+    History(history::HistoryOptions),
 }
 
 /// Options common to every scan-like command.
@@ -135,6 +138,7 @@ fn prepare_and_scan(p: Prepare<'_>) -> Result<Scanned, Error> {
             (top.clone(), Some(top))
         }
         Input::Stdin(_) => (PathBuf::from("."), None),
+        Input::History(h) => (config::scan_root(std::slice::from_ref(&h.repo)), None),
     };
     let cfg = load_config(p.config, &root)?;
     let mut rule_args = p.rules.clone();
@@ -185,6 +189,16 @@ fn prepare_and_scan(p: Prepare<'_>) -> Result<Scanned, Error> {
                 cwd,
             )
         }
+        Input::History(h) => {
+            let out = history::scan_history(&h, &rules, &scan_opts)?;
+            // Baselines and SARIF see repository paths relative to its root.
+            let origin = out
+                .stats
+                .history
+                .as_ref()
+                .map_or_else(|| cwd.clone(), |s| PathBuf::from(&s.root));
+            (out, origin)
+        }
     };
     Ok(Scanned {
         out,
@@ -211,7 +225,24 @@ fn run_scan(args: ScanArgs) -> Result<Exit, Error> {
             "--stdin-name only applies when the path is `-`".into(),
         ));
     }
-    let input = if args.staged {
+    if args.history.history && (stdin || args.staged) {
+        return Err(Error::Usage(
+            "--history cannot be combined with --staged or `-` (standard input)".into(),
+        ));
+    }
+    let input = if args.history.history {
+        let [repo] = args.paths.as_slice() else {
+            return Err(Error::Usage(
+                "--history scans one repository: give at most one PATH".into(),
+            ));
+        };
+        Input::History(history::HistoryOptions {
+            repo: repo.clone(),
+            since: args.history.since.clone(),
+            branches: args.history.branch.clone(),
+            max_blob_size: args.history.max_blob_size.unwrap_or(args.max_file_size),
+        })
+    } else if args.staged {
         Input::Staged(&args.paths)
     } else if stdin {
         Input::Stdin(args.stdin_name.clone().unwrap_or_else(|| "<stdin>".into()))

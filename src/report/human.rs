@@ -3,7 +3,7 @@
 //! then a summary of findings, files, bytes, time and skipped paths.
 
 use super::{human_bytes, Report};
-use crate::finding::{Finding, SkipReason};
+use crate::finding::{CommitInfo, Finding, SkipReason};
 use crate::rules::Rule;
 use miette::{
     Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteError,
@@ -177,10 +177,30 @@ pub fn write(report: &Report<'_>, out: &mut dyn Write, opts: &HumanOptions) -> s
     if !opts.quiet {
         for f in report.findings {
             out.write_all(render_finding(f, report.rules.get(&f.rule_id), opts).as_bytes())?;
+            if let Some(c) = &f.commit {
+                writeln!(out, "  {}", provenance_line(c))?;
+            }
             out.write_all(b"\n")?;
         }
     }
     write_summary(report, out)
+}
+
+/// The line printed under a history finding, e.g.
+/// `introduced in abc1234 (2024-05-01) 'Add CI config' — seen in 37 commits`.
+pub fn provenance_line(c: &CommitInfo) -> String {
+    let date = c.author_date.get(..10).unwrap_or(&c.author_date);
+    let mut line = format!(
+        "introduced in {} ({date}) '{}' — seen in {} commit{}",
+        c.short_id,
+        c.summary,
+        c.occurrences,
+        if c.occurrences == 1 { "" } else { "s" }
+    );
+    if c.paths.len() > 1 {
+        line.push_str(&format!(", {} paths", c.paths.len()));
+    }
+    line
 }
 
 fn write_summary(report: &Report<'_>, out: &mut dyn Write) -> std::io::Result<()> {
@@ -221,14 +241,30 @@ fn write_summary(report: &Report<'_>, out: &mut dyn Write) -> std::io::Result<()
             parts.join(", ")
         )?;
     }
-    writeln!(
-        out,
-        "scanned {} file{} ({}) in {:.2} s",
-        stats.files_scanned,
-        if stats.files_scanned == 1 { "" } else { "s" },
-        human_bytes(stats.bytes_scanned),
-        stats.elapsed_ms as f64 / 1000.0
-    )?;
+    if let Some(h) = &stats.history {
+        let secs = (stats.elapsed_ms as f64 / 1000.0).max(0.001);
+        writeln!(
+            out,
+            "scanned {} blob{} ({}) from {} commit{} in {:.2} s ({:.0} blobs/s, {:.1} MiB/s)",
+            stats.files_scanned,
+            if stats.files_scanned == 1 { "" } else { "s" },
+            human_bytes(stats.bytes_scanned),
+            h.commits,
+            if h.commits == 1 { "" } else { "s" },
+            stats.elapsed_ms as f64 / 1000.0,
+            stats.files_scanned as f64 / secs,
+            stats.bytes_scanned as f64 / (1024.0 * 1024.0) / secs,
+        )?;
+    } else {
+        writeln!(
+            out,
+            "scanned {} file{} ({}) in {:.2} s",
+            stats.files_scanned,
+            if stats.files_scanned == 1 { "" } else { "s" },
+            human_bytes(stats.bytes_scanned),
+            stats.elapsed_ms as f64 / 1000.0
+        )?;
+    }
     if !stats.skipped.is_empty() {
         let parts: Vec<String> = stats
             .skipped

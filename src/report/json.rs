@@ -2,7 +2,9 @@
 //! Fields are only ever added within a version; renames or removals bump it.
 
 use super::Report;
-use crate::finding::{Finding, Location, SecretView, Skipped, Snippet, Suppression};
+use crate::finding::{
+    CommitInfo, Finding, HistoryStats, Location, SecretView, Skipped, Snippet, Suppression,
+};
 use crate::rules::Migration;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -44,6 +46,9 @@ struct JsonFinding<'a> {
     /// The rule's mechanical rewrite for this finding (`keysweep fix`).
     #[serde(skip_serializing_if = "Option::is_none")]
     fix: Option<JsonFix<'a>>,
+    /// History scans only: the commit that introduced the finding.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    commit: Option<&'a CommitInfo>,
 }
 
 #[derive(Serialize)]
@@ -82,6 +87,9 @@ struct Summary<'a> {
     elapsed_ms: u64,
     skipped: BTreeMap<&'static str, u64>,
     truncated: &'a BTreeMap<String, u64>,
+    /// History scans only: repository, HEAD, commits walked, distinct blobs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    history: Option<&'a HistoryStats>,
 }
 
 fn finding<'a>(report: &'a Report<'_>, f: &'a Finding) -> JsonFinding<'a> {
@@ -112,6 +120,7 @@ fn finding<'a>(report: &'a Report<'_>, f: &'a Finding) -> JsonFinding<'a> {
                 })
                 .collect(),
         }),
+        commit: f.commit.as_ref(),
     }
 }
 
@@ -152,6 +161,7 @@ pub fn write(report: &Report<'_>, out: &mut dyn Write) -> std::io::Result<()> {
                 .map(|(r, n)| (r.as_str(), *n))
                 .collect(),
             truncated: &report.stats.truncated,
+            history: report.stats.history.as_ref(),
         },
         skipped: report.skipped,
     };

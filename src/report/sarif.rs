@@ -16,7 +16,7 @@ use serde_sarif::sarif::{
     ArtifactChange, ArtifactContent, ArtifactLocation, Fix as SarifFix, Invocation, Location,
     Message, MultiformatMessageString, PhysicalLocation, PropertyBag, Region, Replacement,
     ReportingConfiguration, ReportingDescriptor, Result as SarifResult, ResultLevel, Run, Sarif,
-    Suppression as SarifSuppression, Tool, ToolComponent,
+    Suppression as SarifSuppression, Tool, ToolComponent, VersionControlDetails,
 };
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -220,6 +220,19 @@ fn result(
     fps.insert(FINGERPRINT_KEY.to_string(), f.fingerprint.clone());
     let mut props = BTreeMap::new();
     props.insert("severity".to_string(), json!(f.severity.as_str()));
+    if let Some(c) = &f.commit {
+        props.insert(
+            "commit".to_string(),
+            json!({
+                "id": c.id,
+                "shortId": c.short_id,
+                "authorDate": c.author_date,
+                "summary": c.summary,
+                "occurrences": c.occurrences,
+                "paths": c.paths,
+            }),
+        );
+    }
     let mut r = SarifResult::builder()
         .rule_id(f.rule_id.clone())
         .level(level(f.severity))
@@ -332,11 +345,24 @@ pub fn build(report: &Report<'_>) -> Sarif {
             .build()])
         .column_kind(json!("unicodeCodePoints"))
         .build();
-    if let Some(cwd) = &cwd {
-        let mut uri = format!(
-            "file://{}",
-            encode_uri_path(&cwd.to_string_lossy().replace('\\', "/"))
-        );
+    // History findings carry repository paths: they are relative to the
+    // repository root, not to the working directory.
+    let history = report.stats.history.as_ref();
+    let srcroot: Option<String> = match history {
+        Some(h) => Some(h.root.clone()),
+        None => cwd.as_ref().map(|c| c.to_string_lossy().replace('\\', "/")),
+    };
+    if let Some(h) = history {
+        let mut vcs = VersionControlDetails::builder()
+            .repository_uri(h.repository_uri.clone())
+            .mapped_to(ArtifactLocation::builder().uri_base_id(SRCROOT).build())
+            .build();
+        vcs.revision_id = h.revision.clone();
+        vcs.branch = h.branch.clone();
+        run.version_control_provenance = Some(vec![vcs]);
+    }
+    if let Some(root) = &srcroot {
+        let mut uri = format!("file://{}", encode_uri_path(root));
         if !uri.ends_with('/') {
             uri.push('/');
         }

@@ -391,6 +391,7 @@ pub fn scan_content(
                 match_hash,
                 directive,
                 allowlisted,
+                commit: None,
             }
         })
         .collect();

@@ -98,6 +98,7 @@ mod tests {
             match_hash: hash.into(),
             directive: None,
             allowlisted: None,
+            commit: None,
             fix: None,
         }
     }
