@@ -4,6 +4,7 @@ mod util;
 
 mod fix;
 mod formats;
+mod history;
 mod rules;
 mod scan;
 mod workflow;
