@@ -268,6 +268,9 @@ pub struct HistoryStats {
     pub commits: u64,
     /// Distinct blobs considered (after deduplication).
     pub blobs: u64,
+    /// Milliseconds spent walking commits and comparing trees (the rest of
+    /// `elapsed_ms` is reading and scanning blobs).
+    pub walk_ms: u64,
 }
 
 /// An inline ignore comment found on a finding's source line, e.g.

@@ -85,13 +85,17 @@ pub fn scan_history(
         None => HashSet::new(),
     };
     let index = graph::walk(&repo, &tips, &hidden);
+    let walk_ms = started.elapsed().as_millis() as u64;
     let info = history_stats(&repo, &index);
     let units = units(&index);
 
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(scan_opts.threads)
         .build();
-    let sync = repo.clone().into_sync();
+    // Blobs are read once each: an object cache would only copy them.
+    let mut scan_repo = repo.clone();
+    scan_repo.object_cache_size(None);
+    let sync = scan_repo.into_sync();
     let scan_units = || -> Vec<Outcome> {
         units
             .par_iter()
@@ -167,6 +171,7 @@ pub fn scan_history(
     out.skipped.sort();
     out.stats.history = Some(HistoryStats {
         blobs: units.len() as u64,
+        walk_ms,
         ..info
     });
     out.stats.elapsed_ms = started.elapsed().as_millis() as u64;
@@ -431,6 +436,7 @@ fn history_stats(repo: &gix::Repository, index: &Index) -> HistoryStats {
         root: root_str,
         commits: index.walked,
         blobs: 0,
+        walk_ms: 0,
     }
 }
 

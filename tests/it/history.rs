@@ -342,3 +342,14 @@ fn not_a_repository_is_a_usage_error() {
     let o = run_in(dir.path(), &["scan", "--since", "HEAD"]);
     assert_eq!(code(&o), 2, "--since without --history is refused");
 }
+
+#[test]
+fn an_empty_repository_has_no_findings() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    git(dir.path(), &["init", "-q"]);
+    let o = run_in(dir.path(), &["scan", "--history", "-f", "json"]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let v = json(&o);
+    assert!(findings(&v).is_empty());
+    assert_eq!(v["summary"]["history"]["commits"], 0);
+}
