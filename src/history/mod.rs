@@ -363,6 +363,8 @@ fn dedupe(
                     .filter(|p| *p != first),
             );
             let mut f = g.finding;
+            // Fixes rewrite files on disk; a blob in history is not one.
+            f.fix = None;
             f.commit = Some(CommitInfo {
                 id: id.to_string(),
                 short_id: id.to_hex_with_len(7).to_string(),

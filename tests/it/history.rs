@@ -262,6 +262,17 @@ fn sarif_carries_commit_properties_and_version_control_provenance() {
     let text = stdout(&o);
     assert!(!text.contains("hunter2secret"), "credentials leaked");
     let v: Value = serde_json::from_str(&text).expect("SARIF is JSON");
+    let schema: Value = serde_json::from_str(
+        &std::fs::read_to_string(crate::util::fixture("schema/sarif-2.1.0.json"))
+            .expect("schema fixture"),
+    )
+    .expect("schema is JSON");
+    let validator = jsonschema::validator_for(&schema).expect("schema compiles");
+    let errors: Vec<String> = validator
+        .iter_errors(&v)
+        .map(|e| format!("{e} at {}", e.instance_path()))
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
     let run = &v["runs"][0];
     let vcs = &run["versionControlProvenance"][0];
     assert_eq!(
