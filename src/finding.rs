@@ -266,7 +266,9 @@ pub struct HistoryStats {
     pub root: String,
     /// Commits walked.
     pub commits: u64,
-    /// Distinct blobs considered (after deduplication).
+    /// Distinct blobs introduced by the walked commits. `files_scanned`
+    /// counts scans: a blob is scanned once per distinct set of rules that
+    /// apply to its paths.
     pub blobs: u64,
     /// Milliseconds spent walking commits and comparing trees (the rest of
     /// `elapsed_ms` is reading and scanning blobs).

@@ -7,8 +7,8 @@
 //! ```text
 //! refs (or --branch) minus ancestors of --since
 //!   → graph::walk: commits parents-first, tree diffs → blob → [(commit, path)]
-//!   → units: one per (blob, file kind), scanned once each, in parallel,
-//!     streaming blob contents through a per-thread buffer
+//!   → units: one per (blob, set of rules applicable to its paths), scanned
+//!     in parallel, streaming blob contents through a per-thread buffer
 //!   → dedupe: one finding per rule + secret, with the oldest commit and counts
 //! ```
 //!
@@ -45,8 +45,9 @@ pub struct HistoryOptions {
     pub max_blob_size: u64,
 }
 
-/// One scan unit: a blob read as one file kind, with the introductions
-/// (commit, path) whose path has that kind, oldest first.
+/// One scan unit: a blob scanned as the file kind of its first path, with
+/// the introductions (commit, path) whose paths have the same applicable
+/// rules, oldest first.
 struct Unit {
     blob: ObjectId,
     kind: FileKind,
@@ -87,7 +88,7 @@ pub fn scan_history(
     let index = graph::walk(&repo, &tips, &hidden);
     let walk_ms = started.elapsed().as_millis() as u64;
     let info = history_stats(&repo, &index);
-    let units = units(&index);
+    let units = units(&index, rules);
 
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(scan_opts.threads)
@@ -170,7 +171,7 @@ pub fn scan_history(
     scan::sort_findings(&mut out.findings);
     out.skipped.sort();
     out.stats.history = Some(HistoryStats {
-        blobs: units.len() as u64,
+        blobs: index.blobs.len() as u64,
         walk_ms,
         ..info
     });
@@ -225,26 +226,46 @@ fn tips(repo: &gix::Repository, opts: &HistoryOptions) -> Result<Vec<ObjectId>, 
     Ok(tips)
 }
 
-/// Splits every blob's introductions by the file kind of their path: rules
-/// are gated by kind, so the same bytes committed as `.env` and as `README.md`
-/// are scanned once as each.
-fn units(index: &Index) -> Vec<Unit> {
-    let kinds: Vec<FileKind> = index.paths.iter().map(|p| kind::classify(p)).collect();
-    let mut units = Vec::with_capacity(index.blobs.len());
-    for (blob, intros) in &index.blobs {
-        let mut by_kind: Vec<Unit> = Vec::new();
-        for intro in intros {
-            let k = kinds[intro.path as usize];
-            match by_kind.iter_mut().find(|u| u.kind == k) {
-                Some(u) => u.intros.push(*intro),
-                None => by_kind.push(Unit {
-                    blob: *blob,
-                    kind: k,
-                    intros: vec![*intro],
-                }),
+/// Splits every blob's introductions into scan units. What `scan_content`
+/// reports for given bytes depends on the path only through which rules apply
+/// to it (file kind and path globs), so the bytes are scanned once per
+/// distinct set of applicable rules among the blob's paths: the same content
+/// committed as `.env` and as `README.md` is scanned as both, while renames
+/// and copies to paths of the same kind cost nothing.
+fn units(index: &Index, rules: &RuleSet) -> Vec<Unit> {
+    let mut sig_ids: HashMap<Vec<u64>, u32> = HashMap::new();
+    let mut path_sig: Vec<u32> = Vec::with_capacity(index.paths.len());
+    let mut path_kind: Vec<FileKind> = Vec::with_capacity(index.paths.len());
+    for p in &index.paths {
+        let k = kind::classify(p);
+        let mut sig = vec![0u64; rules.rules().len().div_ceil(64)];
+        for (i, r) in rules.rules().iter().enumerate() {
+            if r.applies_to(k, p) {
+                sig[i / 64] |= 1 << (i % 64);
             }
         }
-        units.extend(by_kind);
+        let next = sig_ids.len() as u32;
+        path_sig.push(*sig_ids.entry(sig).or_insert(next));
+        path_kind.push(k);
+    }
+    let mut units = Vec::with_capacity(index.blobs.len());
+    for (blob, intros) in &index.blobs {
+        let mut by_sig: Vec<(u32, Unit)> = Vec::new();
+        for intro in intros {
+            let sig = path_sig[intro.path as usize];
+            match by_sig.iter_mut().find(|(s, _)| *s == sig) {
+                Some((_, u)) => u.intros.push(*intro),
+                None => by_sig.push((
+                    sig,
+                    Unit {
+                        blob: *blob,
+                        kind: path_kind[intro.path as usize],
+                        intros: vec![*intro],
+                    },
+                )),
+            }
+        }
+        units.extend(by_sig.into_iter().map(|(_, u)| u));
     }
     units
 }

@@ -364,3 +364,29 @@ fn an_empty_repository_has_no_findings() {
     assert!(findings(&v).is_empty());
     assert_eq!(v["summary"]["history"]["commits"], 0);
 }
+
+#[test]
+fn the_same_blob_is_rescanned_where_other_rules_apply() {
+    // Identical bytes at two paths of the same kind: only the second path is
+    // covered by the path-restricted state-file rule.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let d = dir.path();
+    git(d, &["init", "-q"]);
+    let content =
+        "{\"username\": \"dev@acme.test\", \"token\": \"eyJhbGciOiJIUzI1NiJ9.payload\"}\n";
+    write(d, "config/auth.json", content);
+    commit(d, "Add sample auth");
+    write(d, "home/.localstack/auth.json", content);
+    let copied = commit(d, "Copy profile");
+    let o = run_in(d, &["scan", "--history", "-f", "json"]);
+    let v = json(&o);
+    let f = findings(&v)
+        .iter()
+        .find(|f| f["rule_id"] == "localstack.state.committed")
+        .unwrap_or_else(|| panic!("state file finding missing: {v:#}"));
+    assert_eq!(f["path"], "home/.localstack/auth.json");
+    assert_eq!(f["commit"]["id"], copied.as_str());
+    // One blob, scanned once per distinct set of applicable rules.
+    assert_eq!(v["summary"]["history"]["blobs"], 1);
+    assert_eq!(v["summary"]["files_scanned"], 2);
+}
