@@ -390,3 +390,20 @@ fn the_same_blob_is_rescanned_where_other_rules_apply() {
     assert_eq!(v["summary"]["history"]["blobs"], 1);
     assert_eq!(v["summary"]["files_scanned"], 2);
 }
+
+#[test]
+fn a_merge_that_adds_content_of_its_own_introduces_it() {
+    let s = scenario();
+    let d = s.dir.path();
+    git(d, &["merge", "-q", "--no-ff", "--no-commit", "feature"]);
+    write(
+        d,
+        "deploy.env",
+        &format!("LOCALSTACK_AUTH_TOKEN={TOKEN_C}\n"),
+    );
+    let merge = commit(d, "Merge feature with deploy settings");
+    let v = json(&run_in(d, &["scan", "--history", "-f", "json"]));
+    let f = by_path(&v, "deploy.env");
+    assert_eq!(f["commit"]["id"], merge.as_str());
+    assert_eq!(by_path(&v, "ci/run.sh")["commit"]["id"], s.branch.as_str());
+}
