@@ -33,7 +33,7 @@ pub struct Intro {
 /// the list of (commit, path) that introduced it, oldest first.
 #[derive(Debug, Default)]
 pub struct Index {
-    /// Visited commits in visit order.
+    /// Commits that introduced at least one blob, in visit order.
     pub commits: Vec<CommitRec>,
     /// Interned repository paths (`/`-separated).
     pub paths: Vec<String>,
