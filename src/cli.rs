@@ -317,6 +317,9 @@ pub struct BaselineArgs {
     /// Rule selection.
     #[command(flatten)]
     pub rules: RuleArgs,
+    /// Git history: accept what `scan --history` finds.
+    #[command(flatten)]
+    pub history: HistoryArgs,
 }
 
 /// `keysweep init`.

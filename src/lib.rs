@@ -190,7 +190,17 @@ fn prepare_and_scan(p: Prepare<'_>) -> Result<Scanned, Error> {
             )
         }
         Input::History(h) => {
-            let out = history::scan_history(&h, &rules, &scan_opts)?;
+            // Repository paths are matched against keysweep.toml excludes as
+            // if they were checked out under the repository root.
+            let is_excluded = |abs: &std::path::Path| {
+                cfg.exclude
+                    .as_ref()
+                    .is_some_and(|gi| walk::excluded_by(gi, abs, false))
+                    || explicit_excludes
+                        .as_ref()
+                        .is_some_and(|gi| walk::excluded_by(gi, abs, false))
+            };
+            let out = history::scan_history(&h, &rules, &scan_opts, &is_excluded)?;
             // Baselines and SARIF see repository paths relative to its root.
             let origin = out
                 .stats
@@ -206,6 +216,28 @@ fn prepare_and_scan(p: Prepare<'_>) -> Result<Scanned, Error> {
         config: cfg,
         origin,
     })
+}
+
+/// The `--history` input, when asked for.
+fn history_input<'a>(
+    paths: &[PathBuf],
+    args: &cli::HistoryArgs,
+    max_file_size: u64,
+) -> Result<Option<Input<'a>>, Error> {
+    if !args.history {
+        return Ok(None);
+    }
+    let [repo] = paths else {
+        return Err(Error::Usage(
+            "--history scans one repository: give at most one PATH".into(),
+        ));
+    };
+    Ok(Some(Input::History(history::HistoryOptions {
+        repo: repo.clone(),
+        since: args.since.clone(),
+        branches: args.branch.clone(),
+        max_blob_size: args.max_blob_size.unwrap_or(max_file_size),
+    })))
 }
 
 fn run_scan(args: ScanArgs) -> Result<Exit, Error> {
@@ -230,18 +262,8 @@ fn run_scan(args: ScanArgs) -> Result<Exit, Error> {
             "--history cannot be combined with --staged or `-` (standard input)".into(),
         ));
     }
-    let input = if args.history.history {
-        let [repo] = args.paths.as_slice() else {
-            return Err(Error::Usage(
-                "--history scans one repository: give at most one PATH".into(),
-            ));
-        };
-        Input::History(history::HistoryOptions {
-            repo: repo.clone(),
-            since: args.history.since.clone(),
-            branches: args.history.branch.clone(),
-            max_blob_size: args.history.max_blob_size.unwrap_or(args.max_file_size),
-        })
+    let input = if let Some(h) = history_input(&args.paths, &args.history, args.max_file_size)? {
+        h
     } else if args.staged {
         Input::Staged(&args.paths)
     } else if stdin {
@@ -406,8 +428,12 @@ fn run_baseline(args: BaselineArgs) -> Result<Exit, Error> {
     } else {
         None
     };
+    let input = match history_input(&args.paths, &args.history, args.max_file_size)? {
+        Some(h) => h,
+        None => Input::Paths(&args.paths),
+    };
     let scanned = prepare_and_scan(Prepare {
-        input: Input::Paths(&args.paths),
+        input,
         config: &args.config,
         rules: &args.rules,
         scan_opts: scan::ScanOptions {

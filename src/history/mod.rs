@@ -70,11 +70,15 @@ fn history_error(path: &Path, reason: impl std::fmt::Display) -> Error {
     }
 }
 
-/// Scans the history of the repository at `opts.repo`.
+/// Scans the history of the repository at `opts.repo`. Paths for which
+/// `is_excluded` (given the path as if checked out under the repository root)
+/// returns true are not scanned; a blob committed only at such paths is
+/// counted as ignored.
 pub fn scan_history(
     opts: &HistoryOptions,
     rules: &RuleSet,
     scan_opts: &ScanOptions,
+    is_excluded: &dyn Fn(&Path) -> bool,
 ) -> Result<ScanOutput, Error> {
     let started = Instant::now();
     let mut repo = gix::discover(&opts.repo).map_err(|e| history_error(&opts.repo, e))?;
@@ -88,7 +92,13 @@ pub fn scan_history(
     let index = graph::walk(&repo, &tips, &hidden);
     let walk_ms = started.elapsed().as_millis() as u64;
     let info = history_stats(&repo, &index);
-    let units = units(&index, rules);
+    let root = PathBuf::from(&info.root);
+    let excluded: Vec<bool> = index
+        .paths
+        .iter()
+        .map(|p| is_excluded(&root.join(p)))
+        .collect();
+    let (units, ignored) = units(&index, rules, &excluded);
 
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(scan_opts.threads)
@@ -126,6 +136,9 @@ pub fn scan_history(
     };
 
     let mut out = ScanOutput::default();
+    if ignored > 0 {
+        out.stats.skipped.insert(SkipReason::Ignored, ignored);
+    }
     for (id, reason) in &index.unreadable {
         *out.stats.skipped.entry(SkipReason::Unreadable).or_insert(0) += 1;
         out.skipped.push(Skipped {
@@ -232,7 +245,10 @@ fn tips(repo: &gix::Repository, opts: &HistoryOptions) -> Result<Vec<ObjectId>, 
 /// distinct set of applicable rules among the blob's paths: the same content
 /// committed as `.env` and as `README.md` is scanned as both, while renames
 /// and copies to paths of the same kind cost nothing.
-fn units(index: &Index, rules: &RuleSet) -> Vec<Unit> {
+///
+/// Introductions at excluded paths are dropped; returns the units and the
+/// number of blobs that were only committed at excluded paths.
+fn units(index: &Index, rules: &RuleSet, excluded: &[bool]) -> (Vec<Unit>, u64) {
     let mut sig_ids: HashMap<Vec<u64>, u32> = HashMap::new();
     let mut path_sig: Vec<u32> = Vec::with_capacity(index.paths.len());
     let mut path_kind: Vec<FileKind> = Vec::with_capacity(index.paths.len());
@@ -249,9 +265,13 @@ fn units(index: &Index, rules: &RuleSet) -> Vec<Unit> {
         path_kind.push(k);
     }
     let mut units = Vec::with_capacity(index.blobs.len());
+    let mut ignored = 0;
     for (blob, intros) in &index.blobs {
         let mut by_sig: Vec<(u32, Unit)> = Vec::new();
         for intro in intros {
+            if excluded[intro.path as usize] {
+                continue;
+            }
             let sig = path_sig[intro.path as usize];
             match by_sig.iter_mut().find(|(s, _)| *s == sig) {
                 Some((_, u)) => u.intros.push(*intro),
@@ -265,9 +285,12 @@ fn units(index: &Index, rules: &RuleSet) -> Vec<Unit> {
                 )),
             }
         }
+        if by_sig.is_empty() {
+            ignored += 1;
+        }
         units.extend(by_sig.into_iter().map(|(_, u)| u));
     }
-    units
+    (units, ignored)
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -432,7 +455,9 @@ fn history_stats(repo: &gix::Repository, index: &Index) -> HistoryStats {
         .workdir()
         .unwrap_or_else(|| repo.git_dir())
         .to_path_buf();
-    let root = std::fs::canonicalize(&root).unwrap_or(root);
+    // Absolute but not canonical: baselines and excludes compare paths
+    // lexically against absolute forms of what the user typed.
+    let root = std::path::absolute(&root).unwrap_or(root);
     let root_str = root.to_string_lossy().replace('\\', "/");
     let origin = repo
         .config_snapshot()

@@ -407,3 +407,63 @@ fn a_merge_that_adds_content_of_its_own_introduces_it() {
     assert_eq!(f["commit"]["id"], merge.as_str());
     assert_eq!(by_path(&v, "ci/run.sh")["commit"]["id"], s.branch.as_str());
 }
+
+#[test]
+fn inline_directives_in_committed_content_suppress_history_findings() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let d = dir.path();
+    git(d, &["init", "-q"]);
+    write(
+        d,
+        "test/fixture.env",
+        &format!("LOCALSTACK_AUTH_TOKEN={TOKEN_A} # keysweep:ignore\n"),
+    );
+    commit(d, "Add test fixture");
+    git(d, &["rm", "-q", "-r", "test"]);
+    commit(d, "Drop fixture");
+    let o = run_in(d, &["scan", "--history", "-f", "json"]);
+    assert_eq!(code(&o), 0, "{}", stdout(&o));
+    let v = json(&o);
+    assert!(findings(&v).is_empty(), "{v:#}");
+    let sup = v["suppressed"].as_array().expect("suppressed list");
+    assert_eq!(sup.len(), 1, "{v:#}");
+    assert_eq!(sup[0]["path"], "test/fixture.env");
+}
+
+#[test]
+fn a_baseline_of_history_findings_accepts_them() {
+    let s = scenario();
+    let d = s.dir.path();
+    // The baseline lives outside the repository, as it might in CI.
+    let out = tempfile::tempdir().expect("temp dir");
+    let baseline = out.path().join("history-baseline.json");
+    let b = baseline.to_str().expect("utf-8");
+    let o = run_in(d, &["baseline", "--history", "-o", b]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let o = run_in(d, &["scan", "--history", "--baseline", b, "-f", "json"]);
+    assert_eq!(code(&o), 0, "{}", stdout(&o));
+    let v = json(&o);
+    assert!(findings(&v).is_empty(), "{v:#}");
+    assert_eq!(v["suppressed"].as_array().map(Vec::len), Some(2));
+
+    // A new leak after the baseline is still reported.
+    write(d, "new.env", &format!("LOCALSTACK_AUTH_TOKEN={TOKEN_C}\n"));
+    let fresh = commit(d, "New leak");
+    let o = run_in(d, &["scan", "--history", "--baseline", b, "-f", "json"]);
+    assert_eq!(code(&o), 1);
+    let v = json(&o);
+    assert_eq!(findings(&v).len(), 1, "{v:#}");
+    assert_eq!(findings(&v)[0]["commit"]["id"], fresh.as_str());
+}
+
+#[test]
+fn config_excludes_apply_to_repository_paths() {
+    let s = scenario();
+    let d = s.dir.path();
+    write(d, "keysweep.toml", "exclude = [\"ci/\"]\n");
+    let o = run_in(d, &["scan", "--history", "-f", "json"]);
+    let v = json(&o);
+    assert_eq!(findings(&v).len(), 1, "{v:#}");
+    assert_eq!(findings(&v)[0]["path"], ".env");
+    assert_eq!(v["summary"]["skipped"]["ignored"], 1);
+}
