@@ -13,7 +13,8 @@
 //! Rules are data (`rules/*.toml`, embedded at build time, extensible with
 //! `--rules`); see [`rules`]. Team settings come from keysweep.toml
 //! ([`config`]); `--staged` reads the git index instead of walking
-//! ([`staged`]). The CLI in `main.rs` only parses arguments and calls [`run`].
+//! ([`staged`]); `--history` scans every blob in the repository's git history
+//! ([`history`]). The CLI in `main.rs` only parses arguments and calls [`run`].
 
 #![warn(missing_docs)]
 
