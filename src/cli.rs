@@ -146,9 +146,15 @@ pub struct ScanArgs {
     /// Worker threads (default: one per core).
     #[arg(long, short = 'j', value_name = "N", default_value_t = 0)]
     pub threads: usize,
-    /// Human format: print only the summary, not each finding.
+    /// Print no progress line, and in the human format only the summary, not
+    /// each finding. (Progress is only ever shown when stderr is a terminal
+    /// and the CI variable is unset.)
     #[arg(long, short = 'q')]
     pub quiet: bool,
+    /// Print details to stderr: rule files loaded, every skipped path with the
+    /// reason, and timing. Never prints secrets.
+    #[arg(long, short = 'v')]
+    pub verbose: bool,
     /// Human format: colour.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,

@@ -30,6 +30,7 @@ pub mod rules;
 pub mod scan;
 pub mod selftest;
 pub mod staged;
+pub mod status;
 pub mod suppress;
 pub mod walk;
 
@@ -278,6 +279,11 @@ fn run_scan(args: ScanArgs) -> Result<Exit, Error> {
         .as_deref()
         .map(suppress::baseline::Baseline::load)
         .transpose()?;
+    let counters = status::progress_wanted_here(args.quiet)
+        .then(|| std::sync::Arc::new(status::Counters::default()));
+    let started = std::time::Instant::now();
+    // Dropped (and so erased) before any error below is printed.
+    let progress = counters.clone().map(status::Progress::start);
     let scanned = prepare_and_scan(Prepare {
         input,
         config: &args.config,
@@ -286,10 +292,23 @@ fn run_scan(args: ScanArgs) -> Result<Exit, Error> {
             show_secrets: args.show_secrets,
             max_file_size: args.max_file_size,
             threads: args.threads,
+            progress: counters,
             ..Default::default()
         },
         no_ignore: args.no_ignore,
     })?;
+    if let Some(p) = progress {
+        p.finish();
+    }
+    if args.verbose {
+        // Diagnostics only: a closed or failing stderr must not fail the scan.
+        let _ = status::write_verbose(
+            &mut std::io::stderr().lock(),
+            &scanned.rules,
+            &scanned.out,
+            started.elapsed(),
+        );
+    }
     let Scanned {
         out,
         rules,

@@ -121,7 +121,25 @@ pub fn snippet(
     secrets: &[Range<usize>],
     show: bool,
 ) -> Snippet {
-    let line = line_bounds(content, focus.start);
+    snippet_on_line(
+        content,
+        line_bounds(content, focus.start),
+        focus,
+        secrets,
+        show,
+    )
+}
+
+/// [`snippet`] with the line already known (`line` must be
+/// `line_bounds(content, focus.start)`): callers with many findings on one
+/// long line compute its bounds once instead of once per finding.
+pub fn snippet_on_line(
+    content: &[u8],
+    line: Range<usize>,
+    focus: Range<usize>,
+    secrets: &[Range<usize>],
+    show: bool,
+) -> Snippet {
     let focus = focus.start..focus.end.min(line.end).max(focus.start);
     let (mut ws, mut we) = (line.start, line.end);
     if line.len() > MAX_SNIPPET_BYTES {

@@ -14,6 +14,7 @@ use crate::finding::{
     content_digest, secret_hash, Edit, Finding, Fix, ScanStats, SecretView, SkipReason, Skipped,
 };
 use crate::rules::{FixAction, FixRule, Rule, RuleSet};
+use crate::status::Counters;
 use crate::walk::kind::FileKind;
 use crate::walk::{self, Candidate, WalkEvent, WalkOptions};
 use location::Cursor;
@@ -21,6 +22,7 @@ use rayon::prelude::*;
 use std::collections::HashMap;
 use std::ops::Range;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Instant;
 
 /// Default per-file size cap (8 MiB).
@@ -43,6 +45,8 @@ pub struct ScanOptions {
     /// matched text) matches one is marked [`Finding::allowlisted`], so it
     /// can be reported as suppressed instead of vanishing.
     pub allow_values: Vec<AllowValue>,
+    /// Live counters for the progress display, bumped once per path.
+    pub progress: Option<Arc<Counters>>,
 }
 
 /// One allowlisted-value pattern from keysweep.toml.
@@ -83,6 +87,7 @@ impl Default for ScanOptions {
             max_file_size: DEFAULT_MAX_FILE_SIZE,
             threads: 0,
             allow_values: Vec::new(),
+            progress: None,
         }
     }
 }
@@ -220,6 +225,8 @@ fn run_rule(
 ) -> bool {
     let mut context_ok: Option<bool> = None;
     let mut fix_file_ok: Option<bool> = None;
+    let mut line_verdict: Option<(Range<usize>, bool)> = None;
+    let mut fix_line: Option<(Range<usize>, bool)> = None;
     let mut count = 0;
     for caps in rule.regex.captures_iter(content) {
         let Some(m) = caps.get(0) else { continue };
@@ -246,12 +253,25 @@ fn run_rule(
         }
         let whole = trim(content, m.range());
         if !rule.allow_line.is_empty() {
-            let line = location::line_bounds(content, whole.start);
-            if rule
-                .allow_line
-                .iter()
-                .any(|a| a.is_match(&content[line.clone()]))
-            {
+            // Matches come in offset order: reuse the verdict for the previous
+            // match's line. Recomputing the bounds of one huge line for every
+            // match on it would make a scan quadratic in the line length.
+            let cached = line_verdict
+                .as_ref()
+                .filter(|(line, _)| line.start <= whole.start && whole.start <= line.end);
+            let allowed = match cached {
+                Some((_, allowed)) => *allowed,
+                None => {
+                    let line = location::line_bounds(content, whole.start);
+                    let allowed = rule
+                        .allow_line
+                        .iter()
+                        .any(|a| a.is_match(&content[line.clone()]));
+                    line_verdict = Some((line, allowed));
+                    allowed
+                }
+            };
+            if allowed {
                 continue;
             }
         }
@@ -271,7 +291,25 @@ fn run_rule(
             (Some(f), None) => {
                 let file_ok = *fix_file_ok
                     .get_or_insert_with(|| !f.unless_file.iter().any(|r| r.is_match(content)));
-                if file_ok && fix_context_ok(f, content, m.range()) {
+                // Every single-line match on one line has the same context
+                // window (that line and the next), so the verdict is kept per
+                // line, as for `allow_line` above.
+                let cached = fix_line
+                    .as_ref()
+                    .filter(|(line, _)| line.start <= m.start() && m.end() <= line.end);
+                let context_ok = file_ok
+                    && match cached {
+                        Some((_, ok)) => *ok,
+                        None => {
+                            let ok = fix_context_ok(f, content, m.range());
+                            let line = location::line_bounds(content, m.start());
+                            if m.end() <= line.end {
+                                fix_line = Some((line, ok));
+                            }
+                            ok
+                        }
+                    };
+                if context_ok {
                     fix_edits(f, &caps, content)
                 } else {
                     Vec::new()
@@ -333,6 +371,10 @@ pub fn scan_content(
         .any(|h| !h.edits.is_empty())
         .then(|| content_digest(content));
     let mut occurrences: HashMap<(usize, String), usize> = HashMap::new();
+    // Hits are in offset order; consecutive hits on one line share its bounds
+    // and its inline directive: recomputing them per hit would make a file
+    // with many hits on one huge line quadratic (see `run_rule`).
+    let mut line: Option<(Range<usize>, Option<crate::finding::Directive>)> = None;
     let findings = hits
         .into_iter()
         .map(|h| {
@@ -372,7 +414,16 @@ pub fn scan_content(
                 Some(s) => s.hash().to_string(),
                 None => secret_hash(&key),
             };
-            let directive = directive_for(content, &h);
+            let start = h.focus.start;
+            let (line, on_line) = match &line {
+                Some((l, d)) if l.start <= start && start <= l.end => (l.clone(), d.clone()),
+                _ => {
+                    let l = location::line_bounds(content, start);
+                    let d = crate::suppress::inline::parse(&content[l.clone()]);
+                    line.insert((l, d)).clone()
+                }
+            };
+            let directive = directive_for(content, &h, &line, on_line);
             let value = &content[h.secret.clone().unwrap_or_else(|| h.whole.clone())];
             let allowlisted = opts
                 .allow_values
@@ -384,7 +435,13 @@ pub fn scan_content(
                 severity: rule.severity,
                 path: path.to_string(),
                 location,
-                snippet: location::snippet(content, h.focus, &secrets, opts.show_secrets),
+                snippet: location::snippet_on_line(
+                    content,
+                    line,
+                    h.focus,
+                    &secrets,
+                    opts.show_secrets,
+                ),
                 secret,
                 fingerprint,
                 fix,
@@ -405,15 +462,23 @@ pub fn scan_content(
 /// line where the reported part starts and, for a match spanning lines, the
 /// line where the match ends. The raw line is only inspected here, where the
 /// content is at hand; findings carry a redacted snippet.
-fn directive_for(content: &[u8], h: &Hit) -> Option<crate::finding::Directive> {
-    let first = location::line_bounds(content, h.focus.start);
-    let found = crate::suppress::inline::parse(&content[first.clone()]);
-    if found.is_some() {
-        return found;
+/// `first` is `line_bounds(content, h.focus.start)` and `on_first` the
+/// directive parsed from it, which the caller keeps per line.
+fn directive_for(
+    content: &[u8],
+    h: &Hit,
+    first: &Range<usize>,
+    on_first: Option<crate::finding::Directive>,
+) -> Option<crate::finding::Directive> {
+    if on_first.is_some() {
+        return on_first;
     }
     let last_byte = h.whole.end.saturating_sub(1).max(h.whole.start);
+    if first.start <= last_byte && last_byte <= first.end {
+        return None;
+    }
     let last = location::line_bounds(content, last_byte);
-    if last != first {
+    if last != *first {
         return crate::suppress::inline::parse(&content[last]);
     }
     None
@@ -520,9 +585,13 @@ pub fn scan_all(
             let outcomes: Vec<Outcome> = rx
                 .into_iter()
                 .par_bridge()
-                .map_init(Scratch::default, |scratch, ev| match ev {
-                    WalkEvent::File(c) => scan_candidate(rules, &c, opts, scratch),
-                    WalkEvent::Skip(s) => Outcome::Skipped(s),
+                .map_init(Scratch::default, |scratch, ev| {
+                    let outcome = match ev {
+                        WalkEvent::File(c) => scan_candidate(rules, &c, opts, scratch),
+                        WalkEvent::Skip(s) => Outcome::Skipped(s),
+                    };
+                    record_progress(opts, &outcome);
+                    outcome
                 })
                 .collect();
             tally(out, outcomes);
@@ -538,6 +607,18 @@ pub fn scan_all(
     out.skipped.sort();
     out.stats.elapsed_ms = started.elapsed().as_millis() as u64;
     out
+}
+
+/// Bumps the progress counters, if any, for one finished path.
+fn record_progress(opts: &ScanOptions, outcome: &Outcome) {
+    if let Some(p) = &opts.progress {
+        match outcome {
+            Outcome::Scanned {
+                findings, bytes, ..
+            } => p.file_scanned(*bytes, findings.len()),
+            Outcome::Skipped(_) => p.path_skipped(),
+        }
+    }
 }
 
 /// Adds per-file outcomes to the totals.
@@ -576,6 +657,17 @@ pub struct Blob {
 }
 
 fn scan_blob(rules: &RuleSet, b: &Blob, opts: &ScanOptions, scratch: &mut Scratch) -> Outcome {
+    let outcome = scan_blob_inner(rules, b, opts, scratch);
+    record_progress(opts, &outcome);
+    outcome
+}
+
+fn scan_blob_inner(
+    rules: &RuleSet,
+    b: &Blob,
+    opts: &ScanOptions,
+    scratch: &mut Scratch,
+) -> Outcome {
     let size = b.bytes.len() as u64;
     if size > opts.max_file_size {
         return Outcome::Skipped(Skipped {

@@ -108,8 +108,13 @@ pub fn check_roots(roots: &[PathBuf]) -> Result<(), Error> {
         let res = std::fs::metadata(root).and_then(|m| {
             if m.is_dir() {
                 std::fs::read_dir(root).map(|_| ())
-            } else {
+            } else if m.is_file() {
                 std::fs::File::open(root).map(|_| ())
+            } else {
+                // FIFOs, sockets and devices exist, so they are not usage
+                // errors; they are reported as `special` skips. Opening a FIFO
+                // here would block until some other process writes to it.
+                Ok(())
             }
         });
         if let Err(e) = res {
@@ -162,8 +167,17 @@ fn walk_root(root: &Path, opts: &WalkOptions, sink: &mut dyn FnMut(WalkEvent)) {
             sink(ignored_skip(display));
             return;
         }
+        // A file named on the command line is scanned even when it is a
+        // symlink (as a symlinked root directory is walked): the reader never
+        // follows links, so hand it the link's target. Loops and dangling
+        // links never get here: `check_roots` refuses them.
+        let path = if root.is_symlink() {
+            std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf())
+        } else {
+            root.to_path_buf()
+        };
         sink(WalkEvent::File(Candidate {
-            path: root.to_path_buf(),
+            path,
             kind: kind::classify(&display),
             display,
         }));

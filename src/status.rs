@@ -1,0 +1,294 @@
+//! What keysweep tells a person on stderr about a scan, as opposed to the
+//! report itself: the live progress line of long scans and the `--verbose`
+//! details (rules loaded, every skipped path, timing).
+//!
+//! The scanner only bumps relaxed atomic counters ([`Counters`]), once per
+//! file; a separate thread ([`Progress`]) reads them and redraws one `\r` line
+//! at most [`REDRAWS_PER_SECOND`] times a second. Progress is shown only when
+//! stderr is a terminal, `CI` is unset and `--quiet` is not given, so it never
+//! ends up in redirected output or CI logs. Nothing here ever sees a secret:
+//! counters are numbers, and skip details are paths and OS errors.
+
+use crate::finding::ScanStats;
+use crate::rules::RuleSet;
+use crate::scan::ScanOutput;
+use std::io::Write;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::Duration;
+
+/// Upper bound on progress redraws per second.
+pub const REDRAWS_PER_SECOND: u64 = 10;
+
+/// Running totals of a scan, updated by the scanning threads.
+#[derive(Debug, Default)]
+pub struct Counters {
+    files: AtomicU64,
+    bytes: AtomicU64,
+    findings: AtomicU64,
+    skipped: AtomicU64,
+}
+
+/// A point-in-time copy of [`Counters`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Snapshot {
+    /// Files whose content was scanned.
+    pub files: u64,
+    /// Bytes of scanned content.
+    pub bytes: u64,
+    /// Findings so far.
+    pub findings: u64,
+    /// Paths skipped so far (ignored ones included).
+    pub skipped: u64,
+}
+
+impl Counters {
+    /// Records one scanned file. Relaxed ordering: the numbers are only
+    /// displayed, never used to synchronise anything.
+    pub fn file_scanned(&self, bytes: u64, findings: usize) {
+        self.files.fetch_add(1, Ordering::Relaxed);
+        self.bytes.fetch_add(bytes, Ordering::Relaxed);
+        if findings > 0 {
+            self.findings.fetch_add(findings as u64, Ordering::Relaxed);
+        }
+    }
+
+    /// Records one skipped path.
+    pub fn path_skipped(&self) {
+        self.skipped.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// The current totals.
+    pub fn snapshot(&self) -> Snapshot {
+        Snapshot {
+            files: self.files.load(Ordering::Relaxed),
+            bytes: self.bytes.load(Ordering::Relaxed),
+            findings: self.findings.load(Ordering::Relaxed),
+            skipped: self.skipped.load(Ordering::Relaxed),
+        }
+    }
+}
+
+/// Whether to show progress: never with `--quiet`, never when stderr is not a
+/// terminal, never when the `CI` variable is set (to anything: CI systems set
+/// it, and some of them give jobs a pseudo-terminal).
+pub fn progress_wanted(quiet: bool, stderr_is_terminal: bool, ci_set: bool) -> bool {
+    !quiet && stderr_is_terminal && !ci_set
+}
+
+/// [`progress_wanted`] for this process.
+pub fn progress_wanted_here(quiet: bool) -> bool {
+    use std::io::IsTerminal;
+    progress_wanted(
+        quiet,
+        std::io::stderr().is_terminal(),
+        std::env::var_os("CI").is_some(),
+    )
+}
+
+/// The progress line for a snapshot (no `\r`, no padding).
+pub fn progress_line(s: &Snapshot) -> String {
+    format!(
+        "keysweep: scanning… {} file{}, {}, {} finding{}, {} skipped",
+        s.files,
+        if s.files == 1 { "" } else { "s" },
+        crate::report::human_bytes(s.bytes),
+        s.findings,
+        if s.findings == 1 { "" } else { "s" },
+        s.skipped
+    )
+}
+
+/// A running progress display; [`Progress::finish`] (or drop) erases it.
+pub struct Progress {
+    stop: Arc<(Mutex<bool>, Condvar)>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Progress {
+    /// Starts redrawing the progress line of `counters` on stderr. The first
+    /// line is drawn at once, then at most [`REDRAWS_PER_SECOND`] times a second.
+    pub fn start(counters: Arc<Counters>) -> Progress {
+        let stop = Arc::new((Mutex::new(false), Condvar::new()));
+        let flag = Arc::clone(&stop);
+        // The first line is drawn here, not by the thread, so that it appears
+        // (and is erased) even when the scan ends before the thread runs.
+        let drawn = draw(&progress_line(&counters.snapshot()), 0);
+        let thread = std::thread::Builder::new()
+            .name("keysweep-progress".into())
+            .spawn(move || redraw_loop(&counters, &flag, drawn))
+            .ok();
+        if thread.is_none() {
+            // No thread, no redraws: erase the line now rather than leave it.
+            erase(drawn);
+        }
+        Progress { stop, thread }
+    }
+
+    /// Stops the display and erases its line.
+    pub fn finish(mut self) {
+        self.stop_and_join();
+    }
+
+    fn stop_and_join(&mut self) {
+        let (lock, cvar) = &*self.stop;
+        // A poisoned lock means the drawing thread panicked; setting the flag
+        // is still the right thing to do.
+        *lock.lock().unwrap_or_else(|p| p.into_inner()) = true;
+        cvar.notify_all();
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+impl Drop for Progress {
+    fn drop(&mut self) {
+        self.stop_and_join();
+    }
+}
+
+fn redraw_loop(counters: &Counters, stop: &(Mutex<bool>, Condvar), mut drawn: usize) {
+    let interval = Duration::from_millis(1000 / REDRAWS_PER_SECOND);
+    let (lock, cvar) = stop;
+    let mut stopped = lock.lock().unwrap_or_else(|p| p.into_inner());
+    while !*stopped {
+        stopped = match cvar.wait_timeout(stopped, interval) {
+            Ok((guard, _)) => guard,
+            Err(p) => p.into_inner().0,
+        };
+        if !*stopped {
+            drawn = draw(&progress_line(&counters.snapshot()), drawn);
+        }
+    }
+    drop(stopped);
+    erase(drawn);
+}
+
+/// Blanks a drawn line of `width` chars and returns to its start, so the
+/// report (or the shell prompt) starts on a clean line.
+fn erase(width: usize) {
+    if width > 0 {
+        let mut err = std::io::stderr().lock();
+        let _ = write!(err, "\r{:width$}\r", "");
+        let _ = err.flush();
+    }
+}
+
+/// Draws `line` over the previous one (`prev` chars long); returns its length.
+/// Padding with spaces rather than an ANSI erase code works on any terminal.
+fn draw(line: &str, prev: usize) -> usize {
+    let len = line.chars().count();
+    let pad = prev.saturating_sub(len);
+    let mut err = std::io::stderr().lock();
+    let _ = write!(err, "\r{line}{:pad$}", "");
+    let _ = err.flush();
+    len.max(prev)
+}
+
+/// Writes the `--verbose` details of a finished scan: rule sources, every
+/// skipped path with its reason and detail, and timing. Paths ignored by
+/// ignore files are only counted (they can be many thousands).
+pub fn write_verbose(
+    w: &mut dyn Write,
+    rules: &RuleSet,
+    out: &ScanOutput,
+    walk_and_scan: Duration,
+) -> std::io::Result<()> {
+    let files: Vec<&str> = {
+        let mut f: Vec<&str> = rules.sources().iter().map(|s| s.name.as_str()).collect();
+        f.dedup();
+        f
+    };
+    writeln!(
+        w,
+        "keysweep: {} rule{} from {} file{}: {}",
+        rules.rules().len(),
+        if rules.rules().len() == 1 { "" } else { "s" },
+        files.len(),
+        if files.len() == 1 { "" } else { "s" },
+        files.join(", ")
+    )?;
+    for s in &out.skipped {
+        writeln!(
+            w,
+            "keysweep: skipped {} ({}): {}",
+            s.path,
+            s.reason.as_str(),
+            s.detail
+        )?;
+    }
+    write_timing(w, &out.stats, walk_and_scan)
+}
+
+fn write_timing(w: &mut dyn Write, stats: &ScanStats, elapsed: Duration) -> std::io::Result<()> {
+    let secs = elapsed.as_secs_f64();
+    let rate = if secs > 0.0 {
+        stats.bytes_scanned as f64 / secs
+    } else {
+        0.0
+    };
+    let skipped: u64 = stats.skipped.values().sum();
+    writeln!(
+        w,
+        "keysweep: {} file{} scanned, {} path{} skipped, {} in {:.3} s ({}/s)",
+        stats.files_scanned,
+        if stats.files_scanned == 1 { "" } else { "s" },
+        skipped,
+        if skipped == 1 { "" } else { "s" },
+        crate::report::human_bytes(stats.bytes_scanned),
+        secs,
+        crate::report::human_bytes(rate as u64)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn progress_only_on_an_interactive_terminal() {
+        assert!(progress_wanted(false, true, false));
+        assert!(!progress_wanted(true, true, false), "--quiet silences it");
+        assert!(!progress_wanted(false, false, false), "not a terminal");
+        assert!(!progress_wanted(false, true, true), "CI is set");
+    }
+
+    #[test]
+    fn counters_add_up_across_threads() {
+        let c = Arc::new(Counters::default());
+        std::thread::scope(|s| {
+            for _ in 0..4 {
+                let c = &c;
+                s.spawn(move || {
+                    for _ in 0..1000 {
+                        c.file_scanned(10, 1);
+                        c.path_skipped();
+                    }
+                });
+            }
+        });
+        assert_eq!(
+            c.snapshot(),
+            Snapshot {
+                files: 4000,
+                bytes: 40_000,
+                findings: 4000,
+                skipped: 4000
+            }
+        );
+    }
+
+    #[test]
+    fn progress_line_says_files_bytes_and_findings() {
+        let line = progress_line(&Snapshot {
+            files: 1,
+            bytes: 2048,
+            findings: 3,
+            skipped: 0,
+        });
+        assert!(line.contains("1 file,"), "{line}");
+        assert!(line.contains("3 findings"), "{line}");
+        assert!(!line.contains('\r') && !line.contains('\n'));
+    }
+}
