@@ -360,3 +360,89 @@ fn rule_template_is_valid() {
     .unwrap_or_else(|e| panic!("{:?}", miette::Report::new(e)));
     assert!(keysweep::selftest::check(&rules).is_empty());
 }
+
+/// keysweep.toml with one value replaced by `value` (cf. fuzz/config_load).
+fn config_with(field: usize, value: &str) -> String {
+    let fields = [
+        ("@DIS@", "localstack.cli.login"),
+        ("@SEVID@", "localstack.cli.logout"),
+        ("@SEV@", "low"),
+        ("@EXCL@", "vendor/**"),
+        ("@VAL@", "^test$"),
+        ("@ARULE@", "localstack.api-key.leaked"),
+        ("@AVAL@", "^0000"),
+        ("@FAIL@", "high"),
+        ("@FMT@", "json"),
+    ];
+    let mut text = r#"
+disabled_rules = ["@DIS@"]
+exclude = ["@EXCL@"]
+fail_on = "@FAIL@"
+format = "@FMT@"
+
+[severity]
+"@SEVID@" = "@SEV@"
+
+[allowlist]
+values = ['''@VAL@''']
+rules = { "@ARULE@" = ['''@AVAL@'''] }
+"#
+    .to_string();
+    for (i, (marker, default)) in fields.iter().enumerate() {
+        text = text.replace(
+            marker,
+            if i == field % fields.len() {
+                value
+            } else {
+                default
+            },
+        );
+    }
+    text
+}
+
+fn parse_config(text: &str) {
+    // A directory that does not exist: relative paths resolve to nothing.
+    let file = std::path::Path::new("/nonexistent-keysweep-props/keysweep.toml");
+    match keysweep::config::Config::parse(file, text) {
+        Ok(cfg) => {
+            let mut rules = pack().clone();
+            if let Err(e) = cfg.apply_to_rules(&mut rules) {
+                let _ = format!("{:?}", miette::Report::new(e));
+            }
+            let _ = cfg.root_ignore();
+        }
+        Err(e) => {
+            let _ = format!("{:?}", miette::Report::new(e));
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(config(128))]
+
+    #[test]
+    fn arbitrary_config_text_parses_or_fails_cleanly(text in "\\PC{0,300}") {
+        parse_config(&text);
+    }
+
+    #[test]
+    fn mutated_config_values_parse_or_fail_cleanly(
+        field in 0usize..9,
+        value in "[^'\"\\\\\n\r]{0,40}",
+    ) {
+        parse_config(&config_with(field, &value));
+    }
+}
+
+/// The config template is valid as written, so the mutations above start
+/// from a config that reaches every check.
+#[test]
+fn config_template_is_valid() {
+    let file = std::path::Path::new("/nonexistent-keysweep-props/keysweep.toml");
+    let cfg = keysweep::config::Config::parse(file, &config_with(0, "localstack.cli.login"))
+        .unwrap_or_else(|e| panic!("{:?}", miette::Report::new(e)));
+    let mut rules = pack().clone();
+    cfg.apply_to_rules(&mut rules)
+        .unwrap_or_else(|e| panic!("{:?}", miette::Report::new(e)));
+}

@@ -688,6 +688,25 @@ fn thousands_of_findings_in_one_file_are_capped_and_reported_as_truncated() {
         "{:?}",
         started.elapsed()
     );
+    // The same with the default pack and a rule that offers a fix (whose
+    // context check looks at the match's line): 60 s before, ~4 s now (debug).
+    let mut long_fix = String::new();
+    for _ in 0..2000 {
+        long_fix.push_str(&format!(" LOCALSTACK_API_KEY=${{X}} {}", "z".repeat(2000)));
+    }
+    std::fs::write(dir.path().join("long.sh"), &long_fix).unwrap();
+    let mut cmd = keysweep();
+    cmd.current_dir(dir.path())
+        .args(["scan", "long.sh", "-f", "json", "--fail-on", "never"]);
+    let started = Instant::now();
+    let o = output_within(cmd, 120);
+    assert_no_panic(&o);
+    assert!(findings(&json(&o)).len() >= 1000);
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "{:?}",
+        started.elapsed()
+    );
     // Every output format copes with the cap and says so.
     let (_keep, rules) = rules_file("r.toml", TEST_RULES);
     let o = run_in(
