@@ -114,7 +114,7 @@ pub fn scan_history(
                 || (sync.to_thread_local(), Vec::new(), Vec::new()),
                 |(repo, buf, active), u| {
                     let path = &index.paths[u.intros[0].path as usize];
-                    scan_unit(
+                    let outcome = scan_unit(
                         repo,
                         u,
                         path,
@@ -123,7 +123,17 @@ pub fn scan_history(
                         opts.max_blob_size,
                         buf,
                         active,
-                    )
+                    );
+                    // Feeds the progress line (one blob = one "file").
+                    if let Some(p) = &scan_opts.progress {
+                        match &outcome {
+                            Outcome::Scanned {
+                                findings, bytes, ..
+                            } => p.file_scanned(*bytes, findings.len()),
+                            Outcome::Skipped(..) => p.path_skipped(),
+                        }
+                    }
+                    outcome
                 },
             )
             .collect()
