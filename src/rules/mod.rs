@@ -390,3 +390,50 @@ pub fn problem_for_example(
 ) -> crate::error::RuleProblem {
     compile::problem_at(source, span, message, "this example", help)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn set(rules: &[(&str, &[&str])]) -> RuleSet {
+        let mut text = String::new();
+        for (id, kws) in rules {
+            let kws: Vec<String> = kws.iter().map(|k| format!("{k:?}")).collect();
+            text.push_str(&format!(
+                "[[rule]]\nid = {id:?}\ntitle = \"t\"\ndescription = \"d\"\nseverity = \"low\"\nkeywords = [{}]\nregex = 'x'\nmust_match = [\"x\"]\n[rule.migration]\nsummary = \"s\"\n",
+                kws.join(", ")
+            ));
+        }
+        RuleSet::load(vec![RuleSource {
+            name: "t.toml".into(),
+            text,
+        }])
+        .expect("test rules load")
+    }
+
+    fn gated(rs: &RuleSet, text: &str) -> Vec<String> {
+        let mut active = Vec::new();
+        rs.gate(text.as_bytes(), &mut active);
+        rs.rules()
+            .iter()
+            .zip(active)
+            .filter(|(_, a)| *a)
+            .map(|(r, _)| r.id.clone())
+            .collect()
+    }
+
+    #[test]
+    fn contained_and_overlapping_keywords_all_open_their_gates() {
+        let rs = set(&[
+            ("a", &["localstack"]),
+            ("b", &["localstack_api_key"]),
+            ("c", &["abc"]),
+            ("d", &["bcd"]),
+            ("e", &["zzz"]),
+        ]);
+        assert_eq!(gated(&rs, "export LOCALSTACK_API_KEY=1"), vec!["a", "b"]);
+        assert_eq!(gated(&rs, "xabcdx"), vec!["c", "d"]);
+        assert_eq!(gated(&rs, "nothing here"), Vec::<String>::new());
+        assert_eq!(gated(&rs, "LocalStack"), vec!["a"]);
+    }
+}
