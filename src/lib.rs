@@ -324,11 +324,7 @@ fn run_scan(args: ScanArgs) -> Result<Exit, Error> {
         rules: &rules,
     };
     let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
-    let color = match args.color {
-        ColorChoice::Always => true,
-        ColorChoice::Never => false,
-        ColorChoice::Auto => to_terminal && std::env::var_os("NO_COLOR").is_none(),
-    };
+    let color = use_color(args.color, to_terminal);
     let human = report::human::HumanOptions {
         color,
         quiet: args.quiet,
@@ -350,22 +346,50 @@ fn run_scan(args: ScanArgs) -> Result<Exit, Error> {
     Ok(if failing { Exit::Findings } else { Exit::Clean })
 }
 
-fn run_fix(args: FixArgs) -> Result<Exit, Error> {
-    // keysweep.toml applies as for `scan` (rules, disabled rules, severities,
-    // excludes); findings accepted inline or by the allowlist are left alone.
+/// `--color` resolved: `auto` colours only a terminal, and only without NO_COLOR.
+fn use_color(choice: ColorChoice, to_terminal: bool) -> bool {
+    match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => to_terminal && std::env::var_os("NO_COLOR").is_none(),
+    }
+}
+
+/// The scan behind `fix` and `plan`: keysweep.toml applies as for `scan`
+/// (rules, disabled rules, severities, excludes), and findings accepted inline
+/// or by the allowlist are left alone (baselines only gate `scan`).
+fn scan_unsuppressed(
+    paths: &[PathBuf],
+    config: &ConfigArgs,
+    rules: &RuleArgs,
+    max_file_size: u64,
+    threads: usize,
+    no_ignore: bool,
+) -> Result<(RuleSet, Vec<finding::Finding>, finding::ScanStats), Error> {
     let scanned = prepare_and_scan(Prepare {
-        input: Input::Paths(&args.paths),
-        config: &args.config,
-        rules: &args.rules,
+        input: Input::Paths(paths),
+        config,
+        rules,
         scan_opts: scan::ScanOptions {
-            max_file_size: args.max_file_size,
-            threads: args.threads,
+            max_file_size,
+            threads,
             ..Default::default()
         },
-        no_ignore: args.no_ignore,
+        no_ignore,
     })?;
-    let rules = scanned.rules;
-    let findings = suppress::apply(scanned.out.findings, None, &scanned.origin).kept;
+    let kept = suppress::apply(scanned.out.findings, None, &scanned.origin).kept;
+    Ok((scanned.rules, kept, scanned.out.stats))
+}
+
+fn run_fix(args: FixArgs) -> Result<Exit, Error> {
+    let (rules, findings, _) = scan_unsuppressed(
+        &args.paths,
+        &args.config,
+        &args.rules,
+        args.max_file_size,
+        args.threads,
+        args.no_ignore,
+    )?;
     let mut opts = fix::FixOptions {
         write: args.write,
         max_file_size: args.max_file_size,
@@ -375,13 +399,7 @@ fn run_fix(args: FixArgs) -> Result<Exit, Error> {
         opts.opt_ins.insert("rename-secrets".to_string());
     }
     let results = fix::fix_all(&rules, &findings, &opts);
-    let color = match args.color {
-        ColorChoice::Always => true,
-        ColorChoice::Never => false,
-        ColorChoice::Auto => {
-            std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
-        }
-    };
+    let color = use_color(args.color, std::io::stdout().is_terminal());
     if !args.write {
         write_output(None, |w| {
             for r in &results {
@@ -411,22 +429,14 @@ fn run_fix(args: FixArgs) -> Result<Exit, Error> {
 }
 
 fn run_plan(args: PlanArgs) -> Result<Exit, Error> {
-    // keysweep.toml applies as for `scan` (rules, disabled rules, severities,
-    // excludes); findings accepted inline or by the allowlist are left alone.
-    let scanned = prepare_and_scan(Prepare {
-        input: Input::Paths(&args.paths),
-        config: &args.config,
-        rules: &args.rules,
-        scan_opts: scan::ScanOptions {
-            max_file_size: args.max_file_size,
-            threads: args.threads,
-            ..Default::default()
-        },
-        no_ignore: args.no_ignore,
-    })?;
-    let rules = scanned.rules;
-    let stats = scanned.out.stats;
-    let findings = suppress::apply(scanned.out.findings, None, &scanned.origin).kept;
+    let (rules, findings, stats) = scan_unsuppressed(
+        &args.paths,
+        &args.config,
+        &args.rules,
+        args.max_file_size,
+        args.threads,
+        args.no_ignore,
+    )?;
     let plan = plan::Plan::build(&findings, &rules, &stats);
     write_output(args.output.as_deref(), |w| match args.format {
         PlanFormat::Markdown => plan.write_markdown(w),
