@@ -116,21 +116,6 @@ pub fn scan_root(paths: &[PathBuf]) -> PathBuf {
     }
 }
 
-fn absolute(p: &Path) -> PathBuf {
-    let abs = std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
-    let mut out = PathBuf::new();
-    for c in abs.components() {
-        match c {
-            std::path::Component::CurDir => {}
-            std::path::Component::ParentDir => {
-                out.pop();
-            }
-            other => out.push(other.as_os_str()),
-        }
-    }
-    out
-}
-
 struct Ctx<'a> {
     name: &'a str,
     text: &'a str,
@@ -213,7 +198,7 @@ impl Config {
     /// Settings when there is no config file: nothing but the scan root.
     pub fn none(root: &Path) -> Config {
         Config {
-            dir: absolute(root),
+            dir: crate::walk::normalised_absolute(root),
             ..Default::default()
         }
     }
@@ -231,7 +216,7 @@ impl Config {
     /// Checks config text read from `file` (paths resolve against its directory).
     pub fn parse(file: &Path, text: &str) -> Result<Config, Error> {
         let name = crate::walk::display_path(file);
-        let abs = absolute(file);
+        let abs = crate::walk::normalised_absolute(file);
         let dir = abs.parent().map_or_else(PathBuf::new, Path::to_path_buf);
         let mut ctx = Ctx {
             name: &name,

@@ -45,7 +45,7 @@ pub fn excluded_by(gi: &Gitignore, path: &Path, is_dir: bool) -> bool {
 }
 
 /// Absolute form of `path` with `.` and `..` resolved lexically.
-fn normalised_absolute(path: &Path) -> PathBuf {
+pub fn normalised_absolute(path: &Path) -> PathBuf {
     let abs = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
     let mut out = PathBuf::new();
     for c in abs.components() {
