@@ -90,6 +90,27 @@ pub struct RuleArgs {
     pub no_default_rules: bool,
 }
 
+/// Scan settings shared by `fix`, `plan` and `baseline` (the scan behind
+/// each of them).
+#[derive(Debug, Clone, Args)]
+pub struct TreeArgs {
+    /// Also scan files ignored by .gitignore, .ignore and .keysweepignore.
+    #[arg(long)]
+    pub no_ignore: bool,
+    /// Skip files larger than this many bytes (counted as too-large).
+    #[arg(long, value_name = "BYTES", default_value_t = crate::scan::DEFAULT_MAX_FILE_SIZE)]
+    pub max_file_size: u64,
+    /// Worker threads (default: one per core).
+    #[arg(long, short = 'j', value_name = "N", default_value_t = 0)]
+    pub threads: usize,
+    /// Settings file.
+    #[command(flatten)]
+    pub config: ConfigArgs,
+    /// Rule selection.
+    #[command(flatten)]
+    pub rules: RuleArgs,
+}
+
 /// Options shared by `scan` and `baseline` that select the settings file.
 #[derive(Debug, Clone, Args)]
 pub struct ConfigArgs {
@@ -220,15 +241,6 @@ pub struct FixArgs {
     /// a CI Auth Token) before merging.
     #[arg(long)]
     pub rename_secrets: bool,
-    /// Fix files ignored by .gitignore, .ignore and .keysweepignore too.
-    #[arg(long)]
-    pub no_ignore: bool,
-    /// Skip files larger than this many bytes.
-    #[arg(long, value_name = "BYTES", default_value_t = crate::scan::DEFAULT_MAX_FILE_SIZE)]
-    pub max_file_size: u64,
-    /// Worker threads for the scan (default: one per core).
-    #[arg(long, short = 'j', value_name = "N", default_value_t = 0)]
-    pub threads: usize,
     /// Colour the diff.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
@@ -236,12 +248,9 @@ pub struct FixArgs {
     /// such hunks from applying as a patch).
     #[arg(long)]
     pub show_secrets: bool,
-    /// Settings file.
+    /// What to scan and with which settings.
     #[command(flatten)]
-    pub config: ConfigArgs,
-    /// Rule selection.
-    #[command(flatten)]
-    pub rules: RuleArgs,
+    pub tree: TreeArgs,
 }
 
 /// Output format of `plan`.
@@ -277,21 +286,9 @@ pub struct PlanArgs {
     /// Write the plan to FILE instead of standard output.
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
-    /// Plan for files ignored by .gitignore, .ignore and .keysweepignore too.
-    #[arg(long)]
-    pub no_ignore: bool,
-    /// Skip files larger than this many bytes.
-    #[arg(long, value_name = "BYTES", default_value_t = crate::scan::DEFAULT_MAX_FILE_SIZE)]
-    pub max_file_size: u64,
-    /// Worker threads (default: one per core).
-    #[arg(long, short = 'j', value_name = "N", default_value_t = 0)]
-    pub threads: usize,
-    /// Settings file.
+    /// What to scan and with which settings.
     #[command(flatten)]
-    pub config: ConfigArgs,
-    /// Rule selection.
-    #[command(flatten)]
-    pub rules: RuleArgs,
+    pub tree: TreeArgs,
 }
 
 /// `keysweep baseline`.
@@ -308,21 +305,9 @@ pub struct BaselineArgs {
     /// finding; accept nothing new.
     #[arg(long)]
     pub prune: bool,
-    /// Scan files ignored by .gitignore, .ignore and .keysweepignore too.
-    #[arg(long)]
-    pub no_ignore: bool,
-    /// Skip files larger than this many bytes (counted as too-large).
-    #[arg(long, value_name = "BYTES", default_value_t = crate::scan::DEFAULT_MAX_FILE_SIZE)]
-    pub max_file_size: u64,
-    /// Worker threads (default: one per core).
-    #[arg(long, short = 'j', value_name = "N", default_value_t = 0)]
-    pub threads: usize,
-    /// Settings file.
+    /// What to scan and with which settings.
     #[command(flatten)]
-    pub config: ConfigArgs,
-    /// Rule selection.
-    #[command(flatten)]
-    pub rules: RuleArgs,
+    pub tree: TreeArgs,
     /// Git history: accept what `scan --history` finds.
     #[command(flatten)]
     pub history: HistoryArgs,

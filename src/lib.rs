@@ -36,7 +36,7 @@ pub mod walk;
 
 use cli::{
     BaselineArgs, Cli, ColorChoice, Command, ConfigArgs, FailOn, FixArgs, Format, InitArgs,
-    ListFormat, PlanArgs, PlanFormat, RuleArgs, RulesCommand, ScanArgs,
+    ListFormat, PlanArgs, PlanFormat, RuleArgs, RulesCommand, ScanArgs, TreeArgs,
 };
 use config::Config;
 use error::{Error, RuleErrors};
@@ -355,44 +355,47 @@ fn use_color(choice: ColorChoice, to_terminal: bool) -> bool {
     }
 }
 
-/// The scan behind `fix` and `plan`: keysweep.toml applies as for `scan`
-/// (rules, disabled rules, severities, excludes), and findings accepted inline
-/// or by the allowlist are left alone (baselines only gate `scan`).
-fn scan_unsuppressed(
-    paths: &[PathBuf],
-    config: &ConfigArgs,
-    rules: &RuleArgs,
-    max_file_size: u64,
-    threads: usize,
-    no_ignore: bool,
-) -> Result<(RuleSet, Vec<finding::Finding>, finding::ScanStats), Error> {
+/// The scan behind `fix`, `plan` and `baseline`: keysweep.toml applies as for
+/// `scan` (rules, disabled rules, severities, excludes), and findings accepted
+/// inline or by the allowlist are left out (baselines only gate `scan`).
+fn scan_unsuppressed(input: Input<'_>, tree: &TreeArgs) -> Result<Unsuppressed, Error> {
     let scanned = prepare_and_scan(Prepare {
-        input: Input::Paths(paths),
-        config,
-        rules,
+        input,
+        config: &tree.config,
+        rules: &tree.rules,
         scan_opts: scan::ScanOptions {
-            max_file_size,
-            threads,
+            max_file_size: tree.max_file_size,
+            threads: tree.threads,
             ..Default::default()
         },
-        no_ignore,
+        no_ignore: tree.no_ignore,
     })?;
-    let kept = suppress::apply(scanned.out.findings, None, &scanned.origin).kept;
-    Ok((scanned.rules, kept, scanned.out.stats))
+    Ok(Unsuppressed {
+        kept: suppress::apply(scanned.out.findings, None, &scanned.origin).kept,
+        rules: scanned.rules,
+        stats: scanned.out.stats,
+        origin: scanned.origin,
+    })
+}
+
+/// What [`scan_unsuppressed`] returns.
+struct Unsuppressed {
+    rules: RuleSet,
+    kept: Vec<finding::Finding>,
+    stats: finding::ScanStats,
+    /// Directory that relative finding paths start from.
+    origin: PathBuf,
 }
 
 fn run_fix(args: FixArgs) -> Result<Exit, Error> {
-    let (rules, findings, _) = scan_unsuppressed(
-        &args.paths,
-        &args.config,
-        &args.rules,
-        args.max_file_size,
-        args.threads,
-        args.no_ignore,
-    )?;
+    let Unsuppressed {
+        rules,
+        kept: findings,
+        ..
+    } = scan_unsuppressed(Input::Paths(&args.paths), &args.tree)?;
     let mut opts = fix::FixOptions {
         write: args.write,
-        max_file_size: args.max_file_size,
+        max_file_size: args.tree.max_file_size,
         ..Default::default()
     };
     if args.rename_secrets {
@@ -429,14 +432,12 @@ fn run_fix(args: FixArgs) -> Result<Exit, Error> {
 }
 
 fn run_plan(args: PlanArgs) -> Result<Exit, Error> {
-    let (rules, findings, stats) = scan_unsuppressed(
-        &args.paths,
-        &args.config,
-        &args.rules,
-        args.max_file_size,
-        args.threads,
-        args.no_ignore,
-    )?;
+    let Unsuppressed {
+        rules,
+        kept: findings,
+        stats,
+        ..
+    } = scan_unsuppressed(Input::Paths(&args.paths), &args.tree)?;
     let plan = plan::Plan::build(&findings, &rules, &stats);
     write_output(args.output.as_deref(), |w| match args.format {
         PlanFormat::Markdown => plan.write_markdown(w),
@@ -458,27 +459,16 @@ fn run_baseline(args: BaselineArgs) -> Result<Exit, Error> {
     } else {
         None
     };
-    let input = match history_input(&args.paths, &args.history, args.max_file_size)? {
+    let input = match history_input(&args.paths, &args.history, args.tree.max_file_size)? {
         Some(h) => h,
         None => Input::Paths(&args.paths),
     };
-    let scanned = prepare_and_scan(Prepare {
-        input,
-        config: &args.config,
-        rules: &args.rules,
-        scan_opts: scan::ScanOptions {
-            max_file_size: args.max_file_size,
-            threads: args.threads,
-            ..Default::default()
-        },
-        no_ignore: args.no_ignore,
-    })?;
     // Inline directives and allowlists already accept a finding; only what
     // would otherwise be reported goes into the baseline.
-    let applied = suppress::apply(scanned.out.findings, None, &scanned.origin);
+    let scanned = scan_unsuppressed(input, &args.tree)?;
     let mut baseline = existing.unwrap_or_else(|| Baseline::empty(&args.output));
     let message = if args.prune {
-        let dropped = baseline.prune(&applied.kept, &scanned.origin);
+        let dropped = baseline.prune(&scanned.kept, &scanned.origin);
         format!(
             "pruned {dropped} stale entr{} from {}; {} accepted finding{} remain",
             if dropped == 1 { "y" } else { "ies" },
@@ -487,7 +477,7 @@ fn run_baseline(args: BaselineArgs) -> Result<Exit, Error> {
             if baseline.len() == 1 { "" } else { "s" }
         )
     } else {
-        let added = baseline.accept(&applied.kept, &scanned.origin);
+        let added = baseline.accept(&scanned.kept, &scanned.origin);
         format!(
             "accepted {added} new finding{} in {} ({} in total)",
             if added == 1 { "" } else { "s" },
