@@ -150,25 +150,25 @@ fn prepare_and_scan(p: Prepare<'_>) -> Result<Scanned, Error> {
     let mut scan_opts = p.scan_opts;
     scan_opts.allow_values = cfg.allow_values.clone();
     let explicit_excludes = if p.no_ignore { None } else { cfg.root_ignore() };
+    // Staged and history paths are named, not walked: keysweep.toml excludes
+    // and the root .keysweepignore decide for them.
+    let is_excluded = |abs: &std::path::Path| {
+        [&cfg.exclude, &explicit_excludes].iter().any(|gi| {
+            gi.as_ref()
+                .is_some_and(|gi| walk::excluded_by(gi, abs, false))
+        })
+    };
     let (out, origin) = match p.input {
         Input::Paths(paths) => {
             walk::check_roots(paths)?;
             let walk_opts = walk::WalkOptions {
                 no_ignore: p.no_ignore,
                 excludes: cfg.exclude.clone(),
-                explicit_excludes,
+                explicit_excludes: explicit_excludes.clone(),
             };
             (scan::scan_all(paths, &walk_opts, &rules, &scan_opts), cwd)
         }
         Input::Staged(specs) => {
-            let is_excluded = |abs: &std::path::Path| {
-                cfg.exclude
-                    .as_ref()
-                    .is_some_and(|gi| walk::excluded_by(gi, abs, false))
-                    || explicit_excludes
-                        .as_ref()
-                        .is_some_and(|gi| walk::excluded_by(gi, abs, false))
-            };
             let st = staged::read(specs, &is_excluded, scan_opts.max_file_size)?;
             let out = scan::scan_blobs(&st.blobs, st.skipped, &rules, &scan_opts);
             (out, toplevel.unwrap_or(st.toplevel))
@@ -194,14 +194,6 @@ fn prepare_and_scan(p: Prepare<'_>) -> Result<Scanned, Error> {
         Input::History(h) => {
             // Repository paths are matched against keysweep.toml excludes as
             // if they were checked out under the repository root.
-            let is_excluded = |abs: &std::path::Path| {
-                cfg.exclude
-                    .as_ref()
-                    .is_some_and(|gi| walk::excluded_by(gi, abs, false))
-                    || explicit_excludes
-                        .as_ref()
-                        .is_some_and(|gi| walk::excluded_by(gi, abs, false))
-            };
             let out = history::scan_history(&h, &rules, &scan_opts, &is_excluded)?;
             // Baselines and SARIF see repository paths relative to its root.
             let origin = out
