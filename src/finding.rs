@@ -155,6 +155,17 @@ pub fn redact(raw: &str) -> String {
     out
 }
 
+/// Cuts `s` to at most `max` chars (`max` ≥ 1), ending in `…` when cut.
+pub fn truncate_chars(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        s.to_string()
+    } else {
+        let mut t: String = s.chars().take(max.saturating_sub(1)).collect();
+        t.push('…');
+        t
+    }
+}
+
 /// Length in chars of an `ls[a-zA-Z]*-` prefix, or 0.
 fn token_prefix_len(raw: &str) -> usize {
     let b = raw.as_bytes();

@@ -443,19 +443,9 @@ fn commit_meta(repo: &gix::Repository, id: &ObjectId, buf: &mut Vec<u8>) -> (Str
                 .map(|t| t.format(gix::date::time::format::ISO8601_STRICT))
                 .unwrap_or_else(|_| "unknown".to_string());
             let summary = c.message().summary().to_string();
-            (date, truncate(summary.trim(), 72))
+            (date, crate::finding::truncate_chars(summary.trim(), 72))
         }
         Err(_) => ("unknown".to_string(), String::new()),
-    }
-}
-
-fn truncate(s: &str, max: usize) -> String {
-    if s.chars().count() <= max {
-        s.to_string()
-    } else {
-        let mut t: String = s.chars().take(max - 1).collect();
-        t.push('…');
-        t
     }
 }
 

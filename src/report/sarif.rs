@@ -9,7 +9,7 @@
 //! is written: messages carry the redacted form only.
 
 use super::Report;
-use crate::finding::{Finding, Severity, Suppression, SuppressionKind};
+use crate::finding::{truncate_chars, Finding, Severity, Suppression, SuppressionKind};
 use crate::rules::Rule;
 use serde_json::json;
 use serde_sarif::sarif::{
@@ -83,16 +83,6 @@ fn help_text(rule: &Rule) -> (String, String) {
     (text, md)
 }
 
-fn truncate(s: &str, max: usize) -> String {
-    if s.chars().count() <= max {
-        s.to_string()
-    } else {
-        let mut t: String = s.chars().take(max - 1).collect();
-        t.push('…');
-        t
-    }
-}
-
 fn descriptor(rule: &Rule) -> ReportingDescriptor {
     let (text, markdown) = help_text(rule);
     let mut props = BTreeMap::new();
@@ -122,15 +112,15 @@ fn descriptor(rule: &Rule) -> ReportingDescriptor {
     tags.truncate(20);
     let mut d = ReportingDescriptor::builder()
         .id(rule.id.clone())
-        .name(truncate(&rule.title, 255))
+        .name(truncate_chars(&rule.title, 255))
         .short_description(
             MultiformatMessageString::builder()
-                .text(truncate(&rule.title, 1024))
+                .text(truncate_chars(&rule.title, 1024))
                 .build(),
         )
         .full_description(
             MultiformatMessageString::builder()
-                .text(truncate(&rule.description, 1024))
+                .text(truncate_chars(&rule.description, 1024))
                 .build(),
         )
         .help(
