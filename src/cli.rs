@@ -1,5 +1,9 @@
-//! Command-line interface types (clap derive). No behaviour lives here.
+//! Command-line interface types (clap derive). No behaviour lives here; the
+//! value types flags take (formats, thresholds, colour) belong to the
+//! library and are re-used here.
 
+pub use crate::finding::FailOn;
+pub use crate::report::{ColorChoice, Format};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
@@ -40,43 +44,6 @@ pub enum Command {
     /// List or check rules.
     #[command(subcommand)]
     Rules(RulesCommand),
-}
-
-/// Output format of `scan`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Format {
-    /// Diagnostics with the source line and the migration as help.
-    Human,
-    /// The versioned keysweep JSON report (see README, "JSON report").
-    Json,
-    /// SARIF 2.1.0 for GitHub code scanning and other SARIF consumers.
-    Sarif,
-}
-
-/// Severity threshold that makes `scan` exit with 1.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum FailOn {
-    /// Fail only on critical findings.
-    Critical,
-    /// Fail on high or critical.
-    High,
-    /// Fail on medium and above.
-    Medium,
-    /// Fail on low and above (default).
-    Low,
-    /// Never fail because of findings.
-    Never,
-}
-
-/// When to colour human output.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ColorChoice {
-    /// Colour when writing to a terminal and NO_COLOR is unset.
-    Auto,
-    /// Always colour.
-    Always,
-    /// Never colour.
-    Never,
 }
 
 /// Options shared by every command that loads rules.

@@ -10,14 +10,14 @@
 //! Owns: discovery, parsing, checking and applying the settings to a
 //! [`RuleSet`]. Does not scan, walk or report.
 
-use crate::cli::{FailOn, Format};
-use crate::error::{ConfigErrors, ConfigProblem, Error};
-use crate::finding::Severity;
+use crate::error::{shared_source, ConfigErrors, Error, ProblemKind, SharedSource, SourceProblem};
+use crate::finding::{FailOn, Severity};
+use crate::report::Format;
 use crate::rules::RuleSet;
-use crate::scan::AllowValue;
+use crate::suppress::allowlist::{AllowValue, Allowlist};
+use crate::util::paths::{display_path, normalised_absolute};
 use clap::ValueEnum;
 use ignore::gitignore::{Gitignore, GitignoreBuilder};
-use miette::NamedSource;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::ops::Range;
@@ -76,7 +76,7 @@ pub struct Config {
     /// Path excludes (gitignore syntax, rooted at `dir`).
     pub exclude: Option<Gitignore>,
     /// Allowlisted values.
-    pub allow_values: Vec<AllowValue>,
+    pub allowlist: Allowlist,
     /// Default `--fail-on`.
     pub fail_on: Option<FailOn>,
     /// Default `--format`.
@@ -93,10 +93,9 @@ pub fn discover(
 ) -> Result<Option<PathBuf>, Error> {
     if let Some(p) = explicit {
         if !p.is_file() {
-            return Err(Error::Read {
+            return Err(Error::Missing {
                 what: "config",
                 path: p.display().to_string(),
-                reason: "no such file".into(),
             });
         }
         return Ok(Some(p.to_path_buf()));
@@ -116,13 +115,12 @@ pub fn scan_root(paths: &[PathBuf]) -> PathBuf {
     }
 }
 
-struct Ctx<'a> {
-    name: &'a str,
-    text: &'a str,
-    problems: Vec<ConfigProblem>,
+struct Ctx {
+    src: SharedSource,
+    problems: Vec<SourceProblem>,
 }
 
-impl Ctx<'_> {
+impl Ctx {
     fn problem(
         &mut self,
         span: Option<Range<usize>>,
@@ -130,25 +128,14 @@ impl Ctx<'_> {
         label: &str,
         help: Option<String>,
     ) {
-        self.problems
-            .push(problem(self.name, self.text, span, message, label, help));
-    }
-}
-
-fn problem(
-    name: &str,
-    text: &str,
-    span: Option<Range<usize>>,
-    message: impl Into<String>,
-    label: &str,
-    help: Option<String>,
-) -> ConfigProblem {
-    ConfigProblem {
-        message: format!("{name}: {}", message.into()),
-        src: NamedSource::new(name, text.to_string()).with_language("toml"),
-        span: span.map(Into::into),
-        label: label.to_string(),
-        help,
+        self.problems.push(SourceProblem::new(
+            ProblemKind::Config,
+            &self.src,
+            span,
+            message.into(),
+            label,
+            help,
+        ));
     }
 }
 
@@ -161,7 +148,7 @@ fn choices<T: ValueEnum>() -> String {
         .join(", ")
 }
 
-fn parse_enum<T: ValueEnum>(ctx: &mut Ctx<'_>, v: &Spanned<String>, key: &str) -> Option<T> {
+fn parse_enum<T: ValueEnum>(ctx: &mut Ctx, v: &Spanned<String>, key: &str) -> Option<T> {
     match T::from_str(v.get_ref(), false) {
         Ok(x) => Some(x),
         Err(_) => {
@@ -176,7 +163,7 @@ fn parse_enum<T: ValueEnum>(ctx: &mut Ctx<'_>, v: &Spanned<String>, key: &str) -
     }
 }
 
-fn compile_regex(ctx: &mut Ctx<'_>, v: &Spanned<String>) -> Option<regex::bytes::Regex> {
+fn compile_regex(ctx: &mut Ctx, v: &Spanned<String>) -> Option<regex::bytes::Regex> {
     match regex::bytes::RegexBuilder::new(v.get_ref())
         .size_limit(1 << 20)
         .build()
@@ -198,29 +185,28 @@ impl Config {
     /// Settings when there is no config file: nothing but the scan root.
     pub fn none(root: &Path) -> Config {
         Config {
-            dir: crate::walk::normalised_absolute(root),
+            dir: normalised_absolute(root),
             ..Default::default()
         }
     }
 
     /// Reads and checks a config file.
     pub fn load(file: &Path) -> Result<Config, Error> {
-        let text = std::fs::read_to_string(file).map_err(|e| Error::Read {
+        let text = std::fs::read_to_string(file).map_err(|source| Error::Read {
             what: "config",
             path: file.display().to_string(),
-            reason: e.to_string(),
+            source,
         })?;
         Self::parse(file, &text)
     }
 
     /// Checks config text read from `file` (paths resolve against its directory).
     pub fn parse(file: &Path, text: &str) -> Result<Config, Error> {
-        let name = crate::walk::display_path(file);
-        let abs = crate::walk::normalised_absolute(file);
+        let name = display_path(file);
+        let abs = normalised_absolute(file);
         let dir = abs.parent().map_or_else(PathBuf::new, Path::to_path_buf);
         let mut ctx = Ctx {
-            name: &name,
-            text,
+            src: shared_source(&name, text, Some("toml")),
             problems: Vec::new(),
         };
         let spec: ConfigSpec = match toml::from_str(text) {
@@ -264,9 +250,9 @@ impl Config {
             .map(|d| (d.get_ref().clone(), d.span()))
             .collect();
         for (id, sev) in &spec.severity {
-            match Severity::parse(sev.get_ref()) {
-                Some(s) => cfg.severity.push((id.get_ref().clone(), s, id.span())),
-                None => ctx.problem(
+            match sev.get_ref().parse::<Severity>() {
+                Ok(s) => cfg.severity.push((id.get_ref().clone(), s, id.span())),
+                Err(()) => ctx.problem(
                     Some(sev.span()),
                     format!("invalid severity `{}`", sev.get_ref()),
                     "not a severity",
@@ -293,7 +279,7 @@ impl Config {
         }
         for v in &spec.allowlist.values {
             if let Some(regex) = compile_regex(&mut ctx, v) {
-                cfg.allow_values.push(AllowValue {
+                cfg.allowlist.values.push(AllowValue {
                     rule: None,
                     regex,
                     pattern: v.get_ref().clone(),
@@ -304,7 +290,7 @@ impl Config {
             cfg.allow_rules.push((id.get_ref().clone(), id.span()));
             for v in pats {
                 if let Some(regex) = compile_regex(&mut ctx, v) {
-                    cfg.allow_values.push(AllowValue {
+                    cfg.allowlist.values.push(AllowValue {
                         rule: Some(id.get_ref().clone()),
                         regex,
                         pattern: v.get_ref().clone(),
@@ -339,18 +325,19 @@ impl Config {
         let name = self
             .file
             .as_ref()
-            .map_or_else(String::new, |f| crate::walk::display_path(f));
-        let mut problems = Vec::new();
+            .map_or_else(String::new, |f| display_path(f));
+        let mut ctx = Ctx {
+            src: shared_source(&name, &self.text, Some("toml")),
+            problems: Vec::new(),
+        };
         let mut check = |id: &str, span: &Range<usize>, what: &str| {
             if rules.get(id).is_none() {
-                problems.push(problem(
-                    &name,
-                    &self.text,
+                ctx.problem(
                     Some(span.clone()),
                     format!("{what} names unknown rule `{id}`"),
                     "no rule has this id",
                     Some("`keysweep rules list` prints every rule id".into()),
-                ));
+                );
             }
         };
         for (id, span) in &self.disabled {
@@ -362,10 +349,10 @@ impl Config {
         for (id, span) in &self.allow_rules {
             check(id, span, "[allowlist.rules]");
         }
-        if !problems.is_empty() {
+        if !ctx.problems.is_empty() {
             return Err(ConfigErrors {
                 file: name,
-                problems,
+                problems: ctx.problems,
             }
             .into());
         }
@@ -373,7 +360,7 @@ impl Config {
             rules.set_severity(id, *sev);
         }
         if !self.disabled.is_empty() {
-            rules.retain(|r| !self.disabled.iter().any(|(d, _)| d == &r.id));
+            rules.retain(|r| !self.disabled.iter().any(|(d, _)| *d == r.meta.id));
         }
         Ok(())
     }
@@ -442,7 +429,7 @@ mod tests {
         Config::parse(Path::new("keysweep.toml"), text)
     }
 
-    fn problems(text: &str) -> Vec<ConfigProblem> {
+    fn problems(text: &str) -> Vec<SourceProblem> {
         match parse(text) {
             Err(Error::Config(e)) => e.problems,
             other => panic!("expected config errors, got {other:?}"),
@@ -452,7 +439,7 @@ mod tests {
     #[test]
     fn starter_config_is_valid() {
         let c = parse(STARTER).expect("starter parses");
-        assert!(c.allow_values.is_empty() && c.fail_on.is_none());
+        assert!(c.allowlist.is_empty() && c.fail_on.is_none());
     }
 
     #[test]
@@ -486,10 +473,11 @@ mod tests {
         .unwrap();
         assert_eq!(c.fail_on, Some(FailOn::High));
         assert_eq!(c.format, Some(Format::Sarif));
-        assert_eq!(c.allow_values.len(), 2);
-        assert!(c.allow_values[0].matches("any", b"EXAMPLE123"));
-        assert!(c.allow_values[1].matches("r", b"x"));
-        assert!(!c.allow_values[1].matches("other", b"x"));
+        let values = &c.allowlist.values;
+        assert_eq!(values.len(), 2);
+        assert!(values[0].matches("any", b"EXAMPLE123"));
+        assert!(values[1].matches("r", b"x"));
+        assert!(!values[1].matches("other", b"x"));
         let gi = c.exclude.expect("excludes");
         assert!(gi.matched(c.dir.join("vendor"), true).is_ignore());
     }

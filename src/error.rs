@@ -1,29 +1,112 @@
-//! User-facing errors. Problems with rule files, config or arguments are fatal
-//! and precise (a span into the offending file where there is one); problems
-//! with individual scanned files are not errors at all but counted skips
-//! ([`crate::finding::SkipReason`]).
+//! User-facing errors. Problems with rule files, config, baselines or
+//! arguments are fatal and precise (a span into the offending file where
+//! there is one); problems with individual scanned files are not errors at
+//! all but counted skips ([`crate::finding::SkipReason`]).
 
-use miette::{Diagnostic, NamedSource, SourceSpan};
+use miette::{Diagnostic, LabeledSpan, NamedSource, SourceCode, SourceSpan};
+use std::fmt;
+use std::io;
+use std::sync::Arc;
 use thiserror::Error;
 
-/// One problem in a rule file, pointing at the offending text.
-#[derive(Debug, Error, Diagnostic, Clone)]
+/// Which kind of file a [`SourceProblem`] points into; decides its
+/// diagnostic code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProblemKind {
+    /// A rule file (`keysweep::rule`).
+    Rule,
+    /// keysweep.toml (`keysweep::config`).
+    Config,
+    /// A baseline file (`keysweep::baseline`).
+    Baseline,
+}
+
+impl ProblemKind {
+    /// The diagnostic code users see.
+    pub fn code(self) -> &'static str {
+        match self {
+            ProblemKind::Rule => "keysweep::rule",
+            ProblemKind::Config => "keysweep::config",
+            ProblemKind::Baseline => "keysweep::baseline",
+        }
+    }
+}
+
+/// A file's name and text, shared by every problem found in it (a rule file
+/// with twenty problems is not copied twenty times).
+pub type SharedSource = Arc<NamedSource<String>>;
+
+/// Wraps `text` as the source of problems reported against file `name`.
+pub fn shared_source(name: &str, text: &str, language: Option<&str>) -> SharedSource {
+    let src = NamedSource::new(name, text.to_string());
+    Arc::new(match language {
+        Some(l) => src.with_language(l),
+        None => src,
+    })
+}
+
+/// One problem in a rule file, keysweep.toml or a baseline, pointing at the
+/// offending text.
+#[derive(Debug, Clone, Error)]
 #[error("{message}")]
-#[diagnostic(code(keysweep::rule))]
-pub struct RuleProblem {
-    /// What is wrong.
+pub struct SourceProblem {
+    /// Which kind of file.
+    pub kind: ProblemKind,
+    /// What is wrong (starts with the file name).
     pub message: String,
-    /// The rule file.
-    #[source_code]
-    pub src: NamedSource<String>,
+    /// The file.
+    pub src: SharedSource,
     /// Where in it.
-    #[label("{label}")]
     pub span: Option<SourceSpan>,
     /// Label text at the span.
     pub label: String,
     /// How to fix it.
-    #[help]
     pub help: Option<String>,
+}
+
+impl SourceProblem {
+    /// A problem in `src` at `span`; the message is prefixed with the file name.
+    pub fn new(
+        kind: ProblemKind,
+        src: &SharedSource,
+        span: Option<std::ops::Range<usize>>,
+        message: impl fmt::Display,
+        label: impl Into<String>,
+        help: Option<String>,
+    ) -> SourceProblem {
+        SourceProblem {
+            kind,
+            message: format!("{}: {message}", src.name()),
+            src: Arc::clone(src),
+            span: span.map(Into::into),
+            label: label.into(),
+            help,
+        }
+    }
+}
+
+impl Diagnostic for SourceProblem {
+    fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        Some(Box::new(self.kind.code()))
+    }
+
+    fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        self.help
+            .as_ref()
+            .map(|h| Box::new(h) as Box<dyn fmt::Display>)
+    }
+
+    fn source_code(&self) -> Option<&dyn SourceCode> {
+        Some(&*self.src)
+    }
+
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        let span = self.span?;
+        Some(Box::new(std::iter::once(LabeledSpan::new_with_span(
+            Some(self.label.clone()),
+            span,
+        ))))
+    }
 }
 
 /// Every problem found while loading or checking rules.
@@ -36,27 +119,7 @@ pub struct RuleProblem {
 pub struct RuleErrors {
     /// The problems, in file order.
     #[related]
-    pub problems: Vec<RuleProblem>,
-}
-
-/// One problem in keysweep.toml or a baseline file, pointing at the text.
-#[derive(Debug, Error, Diagnostic, Clone)]
-#[error("{message}")]
-#[diagnostic(code(keysweep::config))]
-pub struct ConfigProblem {
-    /// What is wrong.
-    pub message: String,
-    /// The file.
-    #[source_code]
-    pub src: NamedSource<String>,
-    /// Where in it.
-    #[label("{label}")]
-    pub span: Option<SourceSpan>,
-    /// Label text at the span.
-    pub label: String,
-    /// How to fix it.
-    #[help]
-    pub help: Option<String>,
+    pub problems: Vec<SourceProblem>,
 }
 
 /// Every problem found in a config file.
@@ -71,7 +134,7 @@ pub struct ConfigErrors {
     pub file: String,
     /// The problems, in file order.
     #[related]
-    pub problems: Vec<ConfigProblem>,
+    pub problems: Vec<SourceProblem>,
 }
 
 /// Top-level error type of the library.
@@ -83,33 +146,44 @@ pub enum Error {
     Rules(#[from] RuleErrors),
 
     /// A path given on the command line cannot be scanned.
-    #[error("cannot read {path}: {reason}")]
+    #[error("cannot read {path}")]
     #[diagnostic(code(keysweep::path), help("check the path exists and is readable"))]
     Root {
         /// The path as given.
         path: String,
         /// The OS error.
-        reason: String,
+        #[source]
+        source: io::Error,
     },
 
-    /// A rules path given with `--rules` cannot be read.
-    #[error("cannot read rules from {path}: {reason}")]
+    /// A rules path given with `--rules` (or in keysweep.toml) cannot be read.
+    #[error("cannot read rules from {path}")]
     #[diagnostic(code(keysweep::rules_path))]
     RulesPath {
         /// The path as given.
         path: String,
         /// The OS error.
-        reason: String,
+        #[source]
+        source: io::Error,
     },
 
-    /// Writing the report failed.
-    #[error("cannot write {target}: {reason}")]
+    /// A directory given as a rules path holds no rule file.
+    #[error("cannot read rules from {path}: the directory holds no *.toml rule file")]
+    #[diagnostic(code(keysweep::rules_path))]
+    NoRuleFiles {
+        /// The directory as given.
+        path: String,
+    },
+
+    /// Writing a report or file failed.
+    #[error("cannot write {target}")]
     #[diagnostic(code(keysweep::output))]
     Output {
-        /// `stdout` or the output file.
+        /// `stdout`, `stderr` or the output file.
         target: String,
         /// The OS error.
-        reason: String,
+        #[source]
+        source: io::Error,
     },
 
     /// keysweep.toml is invalid.
@@ -120,10 +194,10 @@ pub enum Error {
     /// A baseline file is invalid.
     #[error(transparent)]
     #[diagnostic(transparent)]
-    Baseline(Box<ConfigProblem>),
+    Baseline(Box<SourceProblem>),
 
     /// A file keysweep needs (config, baseline, stdin) cannot be read.
-    #[error("cannot read {what} {path}: {reason}")]
+    #[error("cannot read {what} {path}")]
     #[diagnostic(code(keysweep::read))]
     Read {
         /// What the file is for.
@@ -131,7 +205,18 @@ pub enum Error {
         /// The path as given.
         path: String,
         /// The OS error.
-        reason: String,
+        #[source]
+        source: io::Error,
+    },
+
+    /// A file keysweep was told to use (`--config FILE`) does not exist.
+    #[error("cannot read {what} {path}: no such file")]
+    #[diagnostic(code(keysweep::read))]
+    Missing {
+        /// What the file is for.
+        what: &'static str,
+        /// The path as given.
+        path: String,
     },
 
     /// Reading the git index for `--staged` failed.
@@ -159,4 +244,14 @@ pub enum Error {
     #[error("{0}")]
     #[diagnostic(code(keysweep::usage))]
     Usage(String),
+}
+
+impl Error {
+    /// An output error for `target`.
+    pub fn output(target: impl fmt::Display, source: io::Error) -> Error {
+        Error::Output {
+            target: target.to_string(),
+            source,
+        }
+    }
 }

@@ -4,6 +4,9 @@
 //! Nothing here knows how a finding was produced or how it will be printed.
 //! Raw secret values never live in these types unless the user asked for them
 //! with `--show-secrets`; everything else carries the redacted form and a hash.
+//!
+//! [`Judge`] is the narrow interface through which the scanner asks the
+//! suppression layer about a finding while the raw line is still at hand.
 
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -46,15 +49,89 @@ impl Severity {
         }
     }
 
+    /// The report level: critical and high are errors, medium a warning,
+    /// low and info notes (the SARIF levels; the human report uses the same).
+    pub fn level(self) -> Level {
+        match self {
+            Severity::Critical | Severity::High => Level::Error,
+            Severity::Medium => Level::Warning,
+            Severity::Low | Severity::Info => Level::Note,
+        }
+    }
+}
+
+impl std::str::FromStr for Severity {
+    type Err = ();
+
     /// Parses the lowercase name used in rule and config files.
-    pub fn parse(s: &str) -> Option<Severity> {
-        Some(match s {
+    fn from_str(s: &str) -> Result<Severity, ()> {
+        Ok(match s {
             "info" => Severity::Info,
             "low" => Severity::Low,
             "medium" => Severity::Medium,
             "high" => Severity::High,
             "critical" => Severity::Critical,
-            _ => return None,
+            _ => return Err(()),
+        })
+    }
+}
+
+/// How loudly a finding is reported (SARIF `level`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Level {
+    /// A problem to fix now.
+    Error,
+    /// A problem to fix.
+    Warning,
+    /// Worth knowing.
+    Note,
+}
+
+impl Level {
+    /// The SARIF name of the level.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::Error => "error",
+            Level::Warning => "warning",
+            Level::Note => "note",
+        }
+    }
+}
+
+/// Severity threshold that makes a scan fail (`--fail-on`, `fail_on`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum FailOn {
+    /// Fail only on critical findings.
+    Critical,
+    /// Fail on high or critical.
+    High,
+    /// Fail on medium and above.
+    Medium,
+    /// Fail on low and above (default).
+    Low,
+    /// Never fail because of findings.
+    Never,
+}
+
+impl FailOn {
+    /// The lowest failing severity (`None` = never fail).
+    pub fn threshold(self) -> Option<Severity> {
+        match self {
+            FailOn::Critical => Some(Severity::Critical),
+            FailOn::High => Some(Severity::High),
+            FailOn::Medium => Some(Severity::Medium),
+            FailOn::Low => Some(Severity::Low),
+            FailOn::Never => None,
+        }
+    }
+
+    /// Whether `findings` fail a run at this threshold. Info findings never
+    /// fail, whatever the threshold.
+    pub fn fails<'a>(self, findings: impl IntoIterator<Item = &'a Finding>) -> bool {
+        self.threshold().is_some_and(|t| {
+            findings
+                .into_iter()
+                .any(|f| f.severity >= t && f.severity > Severity::Info)
         })
     }
 }
@@ -155,17 +232,6 @@ pub fn redact(raw: &str) -> String {
     out
 }
 
-/// Cuts `s` to at most `max` chars (`max` ≥ 1), ending in `…` when cut.
-pub fn truncate_chars(s: &str, max: usize) -> String {
-    if s.chars().count() <= max {
-        s.to_string()
-    } else {
-        let mut t: String = s.chars().take(max.saturating_sub(1)).collect();
-        t.push('…');
-        t
-    }
-}
-
 /// Length in chars of an `ls[a-zA-Z]*-` prefix, or 0.
 fn token_prefix_len(raw: &str) -> usize {
     let b = raw.as_bytes();
@@ -206,7 +272,7 @@ pub struct Snippet {
 }
 
 /// One thing the scanner found, with everything the reporters need.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct Finding {
     /// Stable id of the rule that matched.
     pub rule_id: String,
@@ -215,7 +281,6 @@ pub struct Finding {
     /// Path as reported: relative, `/`-separated where possible.
     pub path: String,
     /// Where the finding is.
-    #[serde(flatten)]
     pub location: Location,
     /// The source line, redacted.
     pub snippet: Snippet,
@@ -225,22 +290,67 @@ pub struct Finding {
     /// rule id, path, secret hash (or matched text) and occurrence index.
     pub fingerprint: String,
     /// The mechanical rewrite of the rule, if it declares one and it applies here.
-    #[serde(skip)]
     pub fix: Option<Fix>,
     /// `secret_hash` of the secret, or of the whitespace-normalised matched
     /// text for rules without a secret group (the baseline key).
-    #[serde(skip)]
     pub match_hash: String,
-    /// An ignore comment on the finding's own source line, if there is one.
-    #[serde(skip)]
-    pub directive: Option<Directive>,
-    /// Set when a keysweep.toml allowlist pattern matched the value: the
-    /// justification to report.
-    #[serde(skip)]
-    pub allowlisted: Option<String>,
+    /// Why the finding does not count, if it was suppressed (inline
+    /// directive, keysweep.toml allowlist, baseline). Suppressed findings are
+    /// reported, never dropped.
+    pub suppression: Option<Suppression>,
     /// Where in git history the finding was introduced (history scans only).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub commit: Option<CommitInfo>,
+}
+
+impl Finding {
+    /// Whether this is a committed credential: editing does not fix it, the
+    /// value must be rotated. (High findings without a value, such as a
+    /// template that would write a token into a file, are work for a person
+    /// instead.)
+    pub fn needs_rotation(&self) -> bool {
+        self.severity >= Severity::High && self.secret.is_some()
+    }
+
+    /// Whether the finding counts (was not suppressed).
+    pub fn is_active(&self) -> bool {
+        self.suppression.is_none()
+    }
+}
+
+/// Decides, while the scanner still holds the raw text, whether a finding is
+/// accepted. Implemented by `crate::suppress::Suppressors`.
+///
+/// Two steps, so that a line with a thousand findings is read once: the
+/// scanner asks for the inline directive of each raw source line a finding
+/// is on (and keeps the answer per line), then for each finding's verdict
+/// given its rule id, its matched value (the secret, or the matched text for
+/// rules without one) and that directive.
+pub trait Judge: Sync {
+    /// The inline directive on one raw source line, if this judge honours
+    /// inline directives.
+    fn directive(&self, line: &[u8]) -> Option<Directive>;
+
+    /// The suppression that applies to a finding, if any.
+    fn judge(
+        &self,
+        rule_id: &str,
+        value: &[u8],
+        directive: Option<&Directive>,
+    ) -> Option<Suppression>;
+}
+
+/// A judge that accepts nothing (rule self-tests, raw scans).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoJudge;
+
+impl Judge for NoJudge {
+    fn directive(&self, _: &[u8]) -> Option<Directive> {
+        None
+    }
+
+    fn judge(&self, _: &str, _: &[u8], _: Option<&Directive>) -> Option<Suppression> {
+        None
+    }
 }
 
 /// Provenance of a finding made in git history: the oldest commit that
@@ -272,9 +382,6 @@ pub struct HistoryStats {
     pub revision: Option<String>,
     /// Branch HEAD pointed to, if any (e.g. `refs/heads/main`).
     pub branch: Option<String>,
-    /// Absolute path of the work tree (or of the git dir when bare).
-    #[serde(skip)]
-    pub root: String,
     /// Commits walked.
     pub commits: u64,
     /// Distinct blobs introduced by the walked commits. `files_scanned`
@@ -288,7 +395,7 @@ pub struct HistoryStats {
 
 /// An inline ignore comment found on a finding's source line, e.g.
 /// `keysweep:ignore`, `keysweep:ignore[rule-id]` or a peer tool's form.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Directive {
     /// The marker as written in the source: `keysweep:ignore`,
     /// `gitleaks:allow`, `pragma: allowlist secret` or `trufflehog:ignore`.
@@ -323,17 +430,6 @@ pub struct Suppression {
     pub by: &'static str,
     /// Human explanation, e.g. the marker, the baseline file or the pattern.
     pub justification: String,
-}
-
-/// A finding that matched but was suppressed, with the reason. Suppressed
-/// findings are reported (counted, listed, emitted in SARIF), never dropped.
-#[derive(Debug, Clone, Serialize)]
-pub struct SuppressedFinding {
-    /// The finding as the scanner produced it.
-    #[serde(flatten)]
-    pub finding: Finding,
-    /// Why it does not count.
-    pub suppression: Suppression,
 }
 
 /// One replacement of a byte range of the scanned content (which excludes a
@@ -412,7 +508,7 @@ pub struct Skipped {
 }
 
 /// Counters for one run.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default)]
 pub struct ScanStats {
     /// Files whose content was scanned.
     pub files_scanned: u64,
@@ -425,7 +521,6 @@ pub struct ScanStats {
     /// Files where a rule hit its per-file match cap (rule id → files).
     pub truncated: BTreeMap<String, u64>,
     /// Set when git history was scanned instead of a tree of files.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub history: Option<HistoryStats>,
 }
 

@@ -12,11 +12,11 @@ fn main() -> ExitCode {
             return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
         }
     };
-    match keysweep::run(cli) {
+    match keysweep::app::run(cli) {
         Ok(exit) => ExitCode::from(exit as u8),
         Err(e) => {
             eprintln!("{:?}", miette::Report::new(e));
-            ExitCode::from(keysweep::Exit::Error as u8)
+            ExitCode::from(keysweep::app::Exit::Error as u8)
         }
     }
 }

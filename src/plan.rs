@@ -7,8 +7,8 @@
 //! timestamps, so it can be committed or posted as a PR comment.
 
 use crate::finding::{Finding, ScanStats, Severity};
-use crate::rules::RuleSet;
-use crate::walk::kind::{self, FileKind};
+use crate::kind::{self, FileKind};
+use crate::rules::RuleMeta;
 use regex::Regex;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
@@ -142,13 +142,15 @@ fn plural(n: usize, one: &str, many: &str) -> String {
 
 impl Plan {
     /// Builds the plan from a scan's findings and the rules that produced them.
-    pub fn build(findings: &[Finding], rules: &RuleSet, stats: &ScanStats) -> Plan {
-        let class_of = |f: &Finding| rules.get(&f.rule_id).and_then(|r| r.class.clone());
-        let title_of = |f: &Finding| {
+    pub fn build(findings: &[Finding], rules: &[RuleMeta], stats: &ScanStats) -> Plan {
+        let rule = |f: &Finding| {
             rules
-                .get(&f.rule_id)
-                .map_or_else(|| f.rule_id.clone(), |r| r.title.clone())
+                .binary_search_by(|r| r.id.as_str().cmp(&f.rule_id))
+                .ok()
+                .map(|i| &rules[i])
         };
+        let class_of = |f: &Finding| rule(f).and_then(|r| r.class.clone());
+        let title_of = |f: &Finding| rule(f).map_or_else(|| f.rule_id.clone(), |r| r.title.clone());
         let item = |f: &Finding| Item {
             severity: f.severity,
             path: f.path.clone(),
@@ -177,7 +179,7 @@ impl Plan {
             *by_severity.entry(f.severity).or_insert(0) += 1;
             let class = class_of(f);
             let class = class.as_deref().unwrap_or("");
-            let rotation = crate::fix::needs_rotation(f);
+            let rotation = f.needs_rotation();
             if rotation {
                 rotate.push(item(f));
                 distinct.insert(match &f.secret {

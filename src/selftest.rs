@@ -5,17 +5,17 @@
 //! edit, the fixed text must no longer match the rule, and fixing the fixed
 //! text must change nothing (idempotence).
 
-use crate::error::RuleProblem;
+use crate::error::SourceProblem;
 use crate::fix::edit::{self, PlannedEdit};
-use crate::rules::{Rule, RuleSet};
-use crate::scan::{scan_content, ScanOptions};
-use crate::walk::kind;
-use crate::walk::kind::FileKind;
+use crate::kind::{self, FileKind};
+use crate::rules::Rule;
+use crate::scan::Scanner;
 
-/// Checks every example of every rule; returns all problems found.
-pub fn check(rules: &RuleSet) -> Vec<RuleProblem> {
-    let opts = ScanOptions::default();
-    let mut active = Vec::new();
+/// Checks every example of every rule of `scanner`; returns all problems
+/// found. Findings count whether or not they are suppressed: an example
+/// tests the rule, not a team's allowlist.
+pub fn check(scanner: &Scanner) -> Vec<SourceProblem> {
+    let rules = scanner.rules();
     let mut problems = Vec::new();
     for rule in rules.rules() {
         let source = &rules.sources()[rule.origin.source_index];
@@ -23,25 +23,20 @@ pub fn check(rules: &RuleSet) -> Vec<RuleProblem> {
         let mut exercised = false;
         for (n, ex) in rule.examples.iter().enumerate() {
             let kind = kind::classify(&ex.path);
-            let found = scan_content(
-                rules,
-                &ex.path,
-                kind,
-                ex.text.as_bytes(),
-                &opts,
-                &mut active,
-            )
-            .findings
-            .iter()
-            .filter(|f| f.rule_id == rule.id)
-            .count();
+            let found = scanner
+                .scan_bytes(&ex.path, kind, ex.text.as_bytes())
+                .findings
+                .iter()
+                .filter(|f| f.rule_id == rule.meta.id)
+                .count();
             let problem = match (ex.must_match, found) {
                 (true, 0) => {
                     let lower = ex.text.to_ascii_lowercase();
-                    let hint = if !rule.keywords.is_empty()
-                        && !rule.keywords.iter().any(|k| lower.contains(k.as_str()))
+                    let keywords = &rule.meta.keywords;
+                    let hint = if !keywords.is_empty()
+                        && !keywords.iter().any(|k| lower.contains(k.as_str()))
                     {
-                        format!("the example contains none of the rule's keywords ({}), so the prefilter skips it", rule.keywords.join(", "))
+                        format!("the example contains none of the rule's keywords ({}), so the prefilter skips it", keywords.join(", "))
                     } else if !rule.applies_to(kind, &ex.path) {
                         format!(
                             "the example path `{}` (kind {kind}) is outside the rule's kinds/paths",
@@ -54,7 +49,7 @@ pub fn check(rules: &RuleSet) -> Vec<RuleProblem> {
                     Some((
                         format!(
                             "rule `{}`: must_match example #{} produced no finding",
-                            rule.id,
+                            rule.meta.id,
                             n + 1
                         ),
                         hint,
@@ -63,18 +58,22 @@ pub fn check(rules: &RuleSet) -> Vec<RuleProblem> {
                 (false, k) if k > 0 => Some((
                     format!(
                         "rule `{}`: must_not_match example produced {k} finding(s)",
-                        rule.id
+                        rule.meta.id
                     ),
                     "tighten the regex or add an allow pattern".to_string(),
                 )),
                 (true, _) if rule.fix.is_some() => {
-                    match check_fix(rules, rule, &ex.path, kind, &ex.text, &opts, &mut active) {
+                    match check_fix(scanner, rule, &ex.path, kind, &ex.text) {
                         Ok(fixed) => {
                             exercised |= fixed;
                             None
                         }
                         Err((what, help)) => Some((
-                            format!("rule `{}`: must_match example #{}: {what}", rule.id, n + 1),
+                            format!(
+                                "rule `{}`: must_match example #{}: {what}",
+                                rule.meta.id,
+                                n + 1
+                            ),
                             help,
                         )),
                     }
@@ -96,7 +95,7 @@ pub fn check(rules: &RuleSet) -> Vec<RuleProblem> {
                 rule.origin.span.clone(),
                 format!(
                     "rule `{}`: no must_match example is rewritten by its fix",
-                    rule.id
+                    rule.meta.id
                 ),
                 Some(
                     "add a must_match example the fix applies to, so rules check can test it"
@@ -110,25 +109,24 @@ pub fn check(rules: &RuleSet) -> Vec<RuleProblem> {
 
 /// This rule's edits on `text`, resolved and applied; `None` if it has none.
 fn fix_once(
-    rules: &RuleSet,
+    scanner: &Scanner,
     rule: &Rule,
     path: &str,
     kind: FileKind,
     text: &[u8],
-    opts: &ScanOptions,
-    active: &mut Vec<bool>,
 ) -> Result<Option<Vec<u8>>, String> {
-    let edits: Vec<PlannedEdit> = scan_content(rules, path, kind, text, opts, active)
+    let edits: Vec<PlannedEdit> = scanner
+        .scan_bytes(path, kind, text)
         .findings
         .iter()
-        .filter(|f| f.rule_id == rule.id)
+        .filter(|f| f.rule_id == rule.meta.id)
         .filter_map(|f| f.fix.as_ref())
         .flat_map(|fix| fix.edits.iter())
         .map(|e| PlannedEdit {
             range: e.location.byte_start..e.location.byte_end,
             original: e.original.as_bytes().to_vec(),
             replacement: e.replacement.as_bytes().to_vec(),
-            rule_id: rule.id.clone(),
+            rule_id: rule.meta.id.clone(),
         })
         .collect();
     if edits.is_empty() {
@@ -137,30 +135,27 @@ fn fix_once(
     let (kept, _) = edit::resolve(edits);
     edit::apply(text, &kept)
         .map(Some)
-        .map_err(|e| format!("the fix's edits do not apply: {e:?}"))
+        .map_err(|e| format!("the fix's edits do not apply: {e}"))
 }
 
 /// Whether the fix's `unless_file` / `unless_line` guards deliberately
 /// leave this example alone.
-fn guarded(
-    rules: &RuleSet,
-    rule: &Rule,
-    path: &str,
-    kind: FileKind,
-    text: &[u8],
-    opts: &ScanOptions,
-    active: &mut Vec<bool>,
-) -> bool {
+fn guarded(scanner: &Scanner, rule: &Rule, path: &str, kind: FileKind, text: &[u8]) -> bool {
     let Some(fix) = &rule.fix else { return false };
     if fix.unless_file.iter().any(|r| r.is_match(text)) {
         return true;
     }
-    scan_content(rules, path, kind, text, opts, active)
+    scanner
+        .scan_bytes(path, kind, text)
         .findings
         .iter()
-        .filter(|f| f.rule_id == rule.id)
+        .filter(|f| f.rule_id == rule.meta.id)
         .any(|f| {
-            !crate::scan::fix_context_ok(fix, text, f.location.byte_start..f.location.byte_end)
+            !crate::scan::engine::fix_context_ok(
+                fix,
+                text,
+                f.location.byte_start..f.location.byte_end,
+            )
         })
 }
 
@@ -168,19 +163,15 @@ fn guarded(
 /// rewrote it correctly, `Ok(false)` if its guards deliberately skip it,
 /// `Err((problem, help))` otherwise.
 fn check_fix(
-    rules: &RuleSet,
+    scanner: &Scanner,
     rule: &Rule,
     path: &str,
     kind: FileKind,
     text: &str,
-    opts: &ScanOptions,
-    active: &mut Vec<bool>,
 ) -> Result<bool, (String, String)> {
-    let once = match fix_once(rules, rule, path, kind, text.as_bytes(), opts, active) {
+    let once = match fix_once(scanner, rule, path, kind, text.as_bytes()) {
         Err(e) => return Err((e, "check the fix group and replacement".into())),
-        Ok(None) if guarded(rules, rule, path, kind, text.as_bytes(), opts, active) => {
-            return Ok(false)
-        }
+        Ok(None) if guarded(scanner, rule, path, kind, text.as_bytes()) => return Ok(false),
         Ok(None) => {
             return Err((
                 "the fix produced no edit".into(),
@@ -193,10 +184,11 @@ fn check_fix(
         Ok(Some(t)) => t,
     };
     let shown = String::from_utf8_lossy(&once).into_owned();
-    let left = scan_content(rules, path, kind, &once, opts, active)
+    let left = scanner
+        .scan_bytes(path, kind, &once)
         .findings
         .iter()
-        .filter(|f| f.rule_id == rule.id)
+        .filter(|f| f.rule_id == rule.meta.id)
         .count();
     if left > 0 {
         return Err((
@@ -204,7 +196,7 @@ fn check_fix(
             "the rewrite must remove what the rule detects".into(),
         ));
     }
-    match fix_once(rules, rule, path, kind, &once, opts, active) {
+    match fix_once(scanner, rule, path, kind, &once) {
         Ok(Some(twice)) if twice != once => Err((
             format!(
                 "the fix is not idempotent: a second run changes {shown:?} into {:?}",

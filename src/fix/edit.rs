@@ -43,6 +43,17 @@ pub enum ApplyError {
     },
 }
 
+impl std::fmt::Display for ApplyError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ApplyError::Mismatch { at } => {
+                write!(f, "the text at byte {at} differs from what was scanned")
+            }
+            ApplyError::OutOfBounds { at } => write!(f, "byte {at} is past the end of the text"),
+        }
+    }
+}
+
 fn overlaps(a: &Range<usize>, b: &Range<usize>) -> bool {
     // Two insertions at the same point conflict too: their order would be arbitrary.
     (a.start < b.end && b.start < a.end) || (a.start == b.start && (a.is_empty() || b.is_empty()))

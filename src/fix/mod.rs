@@ -14,16 +14,62 @@ pub mod diff;
 pub mod edit;
 pub mod write;
 
-use crate::finding::{Finding, Severity};
-use crate::rules::RuleSet;
-use crate::scan::{location, read, scan_content, ScanOptions};
-use crate::walk::kind;
-use edit::{Conflict, LineEnding, PlannedEdit};
+use crate::finding::{Finding, Severity, SkipReason};
+use crate::kind;
+use crate::scan::{location, read, Scanner};
+use edit::{ApplyError, Conflict, LineEnding, PlannedEdit};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 /// Passes over one file before its fixes are declared non-converging.
 pub const MAX_PASSES: usize = 8;
+
+/// Why a file was left untouched.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    /// The file's bytes differ from the ones the edits were computed on.
+    Changed,
+    /// The path is no longer a regular file (symlink, directory, vanished).
+    NotRegular(String),
+    /// An I/O error (permissions, full disk, ...).
+    Io(String),
+    /// UTF-16 files are scanned but never rewritten.
+    Utf16,
+    /// The file cannot be read as the scan read it.
+    Unreadable {
+        /// The skip reason.
+        reason: SkipReason,
+        /// What happened.
+        detail: String,
+    },
+    /// Rescanning after each pass kept offering edits.
+    NoConvergence {
+        /// The rules involved.
+        rules: Vec<String>,
+    },
+    /// An edit did not fit the text it was computed on (a scanner bug).
+    Internal(ApplyError),
+}
+
+impl std::fmt::Display for Refusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Refusal::Changed => {
+                f.write_str("the file changed since it was scanned; run keysweep fix again")
+            }
+            Refusal::NotRegular(d) => write!(f, "not a regular file any more ({d})"),
+            Refusal::Io(e) => write!(f, "I/O error: {e}"),
+            Refusal::Utf16 => f.write_str("UTF-16 files are not rewritten; edit it by hand"),
+            Refusal::Unreadable { reason, detail } => write!(f, "{}: {detail}", reason.as_str()),
+            Refusal::NoConvergence { rules } => write!(
+                f,
+                "fixes do not converge after {MAX_PASSES} passes (rules {}); check their fix sections",
+                rules.join(", ")
+            ),
+            Refusal::Internal(e) => write!(f, "internal edit error: {e}"),
+        }
+    }
+}
 
 /// Options of a fix run.
 #[derive(Debug, Clone, Default)]
@@ -39,8 +85,9 @@ pub struct FixOptions {
 impl FixOptions {
     /// Whether a finding's fix may be applied under these options.
     pub fn allows(&self, f: &Finding) -> bool {
-        // A line marked `keysweep:ignore` (or a peer's form) is left as it is.
-        if f.directive.as_ref().is_some_and(|d| d.covers(&f.rule_id)) {
+        // A suppressed finding (inline directive, keysweep.toml allowlist)
+        // is accepted as it is: its line is left alone.
+        if f.suppression.is_some() {
             return false;
         }
         f.fix.as_ref().is_some_and(|x| match &x.opt_in {
@@ -77,7 +124,7 @@ pub struct FileResult {
     /// Path as reported.
     pub path: String,
     /// The change, or why the file was left untouched.
-    pub outcome: Result<Change, String>,
+    pub outcome: Result<Change, Refusal>,
 }
 
 fn planned(f: &Finding, ending: LineEnding) -> impl Iterator<Item = PlannedEdit> + '_ {
@@ -91,27 +138,34 @@ fn planned(f: &Finding, ending: LineEnding) -> impl Iterator<Item = PlannedEdit>
     })
 }
 
-/// Computes (and with `opts.write`, applies) the fixes for one file whose
-/// scan produced `findings`. Never panics on file trouble: every problem is a
-/// refusal with a reason.
+/// Computes (and with `opts.write`, applies) the fixes for one file, read
+/// from `path` and reported as `display`, whose scan produced `findings`.
+/// Each pass rescans with `scanner` — the same rules, options and
+/// suppressions as the scan — so an accepted finding is never rewritten.
+/// Never panics on file trouble: every problem is a refusal with a reason.
 pub fn fix_file(
-    rules: &RuleSet,
+    scanner: &Scanner,
+    path: &Path,
     display: &str,
     findings: &[&Finding],
     opts: &FixOptions,
 ) -> FileResult {
-    let refuse = |why: String| FileResult {
+    let refuse = |why: Refusal| FileResult {
         path: display.to_string(),
         outcome: Err(why),
     };
-    let path = Path::new(display);
     let mut buf = Vec::new();
     let loaded = match read::read_file(path, opts.max_file_size, &mut buf) {
         Ok(l) => l,
-        Err((reason, detail)) => return refuse(format!("{}: {detail}", reason.as_str())),
+        Err(s) => {
+            return refuse(Refusal::Unreadable {
+                reason: s.reason,
+                detail: s.detail,
+            })
+        }
     };
     if loaded.decoded.is_some() {
-        return refuse("UTF-16 files are not rewritten; edit it by hand".into());
+        return refuse(Refusal::Utf16);
     }
     let content = loaded.content(&buf).to_vec();
     let digest = crate::finding::content_digest(&content);
@@ -120,16 +174,11 @@ pub fn fix_file(
         .filter_map(|f| f.fix.as_ref())
         .any(|x| x.content_digest != digest)
     {
-        return refuse(write::Refusal::Changed.to_string());
+        return refuse(Refusal::Changed);
     }
     let bom = buf[..loaded.offset].to_vec();
     let ending = LineEnding::detect(&content);
     let file_kind = kind::classify(display);
-    let scan_opts = ScanOptions {
-        max_file_size: opts.max_file_size,
-        ..ScanOptions::default()
-    };
-    let mut active = Vec::new();
     let mut cur = content.clone();
     let mut edits_by_rule: BTreeMap<String, usize> = BTreeMap::new();
     let mut notes = BTreeSet::new();
@@ -139,7 +188,7 @@ pub fn fix_file(
     let mut held_back = 0;
     let mut waiting: BTreeMap<String, usize> = BTreeMap::new();
     for _ in 0..MAX_PASSES {
-        let scan = scan_content(rules, display, file_kind, &cur, &scan_opts, &mut active);
+        let scan = scanner.scan_bytes(display, file_kind, &cur);
         for f in &scan.findings {
             if let Some(s) = &f.secret {
                 let raw = &cur[f.location.byte_start..f.location.byte_end];
@@ -188,7 +237,7 @@ pub fn fix_file(
             Ok(n) => n,
             // The edits were computed on `cur` a moment ago: a mismatch is a
             // scanner bug, but still a refusal rather than a panic.
-            Err(e) => return refuse(format!("internal edit error: {e:?}")),
+            Err(e) => return refuse(Refusal::Internal(e)),
         };
         for e in &kept {
             *edits_by_rule.entry(e.rule_id.clone()).or_insert(0) += 1;
@@ -205,10 +254,9 @@ pub fn fix_file(
         rules_involved.extend(last_conflicts.iter().map(|c| c.dropped.clone()));
         rules_involved.sort();
         rules_involved.dedup();
-        return refuse(format!(
-            "fixes do not converge after {MAX_PASSES} passes (rules {}); check their fix sections",
-            rules_involved.join(", ")
-        ));
+        return refuse(Refusal::NoConvergence {
+            rules: rules_involved,
+        });
     }
     let fixed = edit::keep_trailing_newline(&content, cur, ending);
     let mut new = bom;
@@ -225,7 +273,7 @@ pub fn fix_file(
     };
     if opts.write && change.old != change.new {
         if let Err(r) = write::replace_file(path, &change.old, &change.new) {
-            return refuse(r.to_string());
+            return refuse(r);
         }
         change.written = true;
     }
@@ -236,8 +284,13 @@ pub fn fix_file(
 }
 
 /// Runs [`fix_file`] on every file that has at least one applicable fix,
-/// in path order.
-pub fn fix_all(rules: &RuleSet, findings: &[Finding], opts: &FixOptions) -> Vec<FileResult> {
+/// in path order. Relative finding paths are relative to `origin`.
+pub fn fix_all(
+    scanner: &Scanner,
+    findings: &[Finding],
+    origin: &Path,
+    opts: &FixOptions,
+) -> Vec<FileResult> {
     let mut by_path: BTreeMap<&str, Vec<&Finding>> = BTreeMap::new();
     for f in findings {
         if opts.allows(f) {
@@ -246,15 +299,8 @@ pub fn fix_all(rules: &RuleSet, findings: &[Finding], opts: &FixOptions) -> Vec<
     }
     by_path
         .into_iter()
-        .map(|(p, fs)| fix_file(rules, p, &fs, opts))
+        .map(|(p, fs)| fix_file(scanner, &origin.join(p), p, &fs, opts))
         .collect()
-}
-
-/// Whether a finding is a committed credential: editing does not fix it, the
-/// value must be rotated. (High findings without a value, such as a template
-/// that would write a token into a file, are work for a person instead.)
-pub fn needs_rotation(f: &Finding) -> bool {
-    f.severity >= Severity::High && f.secret.is_some()
 }
 
 /// Writes the end-of-run summary: what changed (or would), what was refused,
@@ -329,13 +375,13 @@ pub fn write_summary(
             writeln!(out, "  {p}: {n} edit(s)")?;
         }
     }
-    let refused: Vec<(&str, &str)> = results
+    let refused: Vec<(&str, String)> = results
         .iter()
         .filter_map(|r| {
             r.outcome
                 .as_ref()
                 .err()
-                .map(|e| (r.path.as_str(), e.as_str()))
+                .map(|e| (r.path.as_str(), e.to_string()))
         })
         .collect();
     if !refused.is_empty() {
@@ -378,7 +424,7 @@ pub fn write_summary(
             writeln!(out, "  - {n}")?;
         }
     }
-    let rotate: Vec<&Finding> = findings.iter().filter(|f| needs_rotation(f)).collect();
+    let rotate: Vec<&Finding> = findings.iter().filter(|f| f.needs_rotation()).collect();
     if !rotate.is_empty() {
         writeln!(
             out,
@@ -403,7 +449,7 @@ pub fn write_summary(
     }
     let manual = findings
         .iter()
-        .filter(|f| !needs_rotation(f) && f.severity > Severity::Info && f.fix.is_none())
+        .filter(|f| !f.needs_rotation() && f.severity > Severity::Info && f.fix.is_none())
         .count();
     if manual > 0 {
         writeln!(

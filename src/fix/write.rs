@@ -3,31 +3,9 @@
 //! stays on one file system and is atomic), copy the permissions, flush to
 //! disk, re-check the original once more, then rename over it.
 
+use super::Refusal;
 use std::io::Write as _;
 use std::path::Path;
-
-/// Why a file was not written.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Refusal {
-    /// The file's bytes differ from the ones the edits were computed on.
-    Changed,
-    /// The path is no longer a regular file (symlink, directory, vanished).
-    NotRegular(String),
-    /// An I/O error (permissions, full disk, ...).
-    Io(String),
-}
-
-impl std::fmt::Display for Refusal {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Refusal::Changed => {
-                f.write_str("the file changed since it was scanned; run keysweep fix again")
-            }
-            Refusal::NotRegular(d) => write!(f, "not a regular file any more ({d})"),
-            Refusal::Io(e) => write!(f, "I/O error: {e}"),
-        }
-    }
-}
 
 fn io(e: std::io::Error) -> Refusal {
     Refusal::Io(e.to_string())

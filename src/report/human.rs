@@ -2,9 +2,10 @@
 //! finding underlined, the rule title and severity, the migration as help),
 //! then a summary of findings, files, bytes, time and skipped paths.
 
-use super::{human_bytes, Report};
+use super::Report;
 use crate::finding::{CommitInfo, Finding, SkipReason};
-use crate::rules::Rule;
+use crate::rules::RuleMeta;
+use crate::util::text::{human_bytes, plural};
 use miette::{
     Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteError,
     MietteSpanContents, SourceCode, SourceSpan, SpanContents,
@@ -51,7 +52,7 @@ impl SourceCode for LineSource {
 
 struct FindingDiagnostic<'a> {
     finding: &'a Finding,
-    rule: Option<&'a Rule>,
+    rule: Option<&'a RuleMeta>,
     source: LineSource,
     span: SourceSpan,
 }
@@ -81,11 +82,11 @@ impl Diagnostic for FindingDiagnostic<'_> {
     }
 
     fn severity(&self) -> Option<miette::Severity> {
-        use crate::finding::Severity as S;
-        Some(match self.finding.severity {
-            S::Critical | S::High => miette::Severity::Error,
-            S::Medium => miette::Severity::Warning,
-            S::Low | S::Info => miette::Severity::Advice,
+        use crate::finding::Level;
+        Some(match self.finding.severity.level() {
+            Level::Error => miette::Severity::Error,
+            Level::Warning => miette::Severity::Warning,
+            Level::Note => miette::Severity::Advice,
         })
     }
 
@@ -132,8 +133,8 @@ fn char_to_byte(s: &str, chars: usize) -> usize {
     s.char_indices().nth(chars).map_or(s.len(), |(i, _)| i)
 }
 
-/// Renders one finding as a diagnostic (used by `scan` and by tests).
-pub fn render_finding(finding: &Finding, rule: Option<&Rule>, opts: &HumanOptions) -> String {
+/// Renders one finding as a diagnostic.
+pub fn render_finding(finding: &Finding, rule: Option<&RuleMeta>, opts: &HumanOptions) -> String {
     let text = finding.snippet.text.clone();
     let start = char_to_byte(&text, finding.snippet.highlight_start);
     let end = char_to_byte(
@@ -176,7 +177,7 @@ pub fn render_finding(finding: &Finding, rule: Option<&Rule>, opts: &HumanOption
 pub fn write(report: &Report<'_>, out: &mut dyn Write, opts: &HumanOptions) -> std::io::Result<()> {
     if !opts.quiet {
         for f in report.findings {
-            out.write_all(render_finding(f, report.rules.get(&f.rule_id), opts).as_bytes())?;
+            out.write_all(render_finding(f, report.rule(&f.rule_id), opts).as_bytes())?;
             if let Some(c) = &f.commit {
                 writeln!(out, "  {}", provenance_line(c))?;
             }
@@ -195,7 +196,7 @@ pub fn provenance_line(c: &CommitInfo) -> String {
         c.short_id,
         c.summary,
         c.occurrences,
-        if c.occurrences == 1 { "" } else { "s" }
+        plural(c.occurrences)
     );
     if c.paths.len() > 1 {
         line.push_str(&format!(", {} paths", c.paths.len()));
@@ -219,7 +220,7 @@ fn write_summary(report: &Report<'_>, out: &mut dyn Write) -> std::io::Result<()
         writeln!(
             out,
             "keysweep: {n} finding{} ({})",
-            if n == 1 { "" } else { "s" },
+            plural(n),
             counts.join(", ")
         )?;
     }
@@ -233,11 +234,7 @@ fn write_summary(report: &Report<'_>, out: &mut dyn Write) -> std::io::Result<()
             out,
             "{} suppressed finding{} ({}); `--format json` lists them with the reason",
             report.suppressed.len(),
-            if report.suppressed.len() == 1 {
-                ""
-            } else {
-                "s"
-            },
+            plural(report.suppressed.len()),
             parts.join(", ")
         )?;
     }
@@ -247,10 +244,10 @@ fn write_summary(report: &Report<'_>, out: &mut dyn Write) -> std::io::Result<()
             out,
             "scanned {} blob{} ({}) from {} commit{} in {:.2} s ({:.0} blobs/s, {:.1} MiB/s)",
             stats.files_scanned,
-            if stats.files_scanned == 1 { "" } else { "s" },
+            plural(stats.files_scanned),
             human_bytes(stats.bytes_scanned),
             h.commits,
-            if h.commits == 1 { "" } else { "s" },
+            plural(h.commits),
             stats.elapsed_ms as f64 / 1000.0,
             stats.files_scanned as f64 / secs,
             stats.bytes_scanned as f64 / (1024.0 * 1024.0) / secs,
@@ -260,7 +257,7 @@ fn write_summary(report: &Report<'_>, out: &mut dyn Write) -> std::io::Result<()
             out,
             "scanned {} file{} ({}) in {:.2} s",
             stats.files_scanned,
-            if stats.files_scanned == 1 { "" } else { "s" },
+            plural(stats.files_scanned),
             human_bytes(stats.bytes_scanned),
             stats.elapsed_ms as f64 / 1000.0
         )?;
@@ -297,7 +294,7 @@ fn write_summary(report: &Report<'_>, out: &mut dyn Write) -> std::io::Result<()
         writeln!(
             out,
             "{fixable} finding{} can be rewritten mechanically: run `keysweep fix` to see the diff",
-            if fixable == 1 { "" } else { "s" }
+            plural(fixable)
         )?;
     }
     Ok(())

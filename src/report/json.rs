@@ -92,8 +92,8 @@ struct Summary<'a> {
     history: Option<&'a HistoryStats>,
 }
 
-fn finding<'a>(report: &'a Report<'_>, f: &'a Finding) -> JsonFinding<'a> {
-    let rule = report.rules.get(&f.rule_id);
+fn finding<'a>(report: &Report<'a>, f: &'a Finding) -> JsonFinding<'a> {
+    let rule = report.rule(&f.rule_id);
     JsonFinding {
         rule_id: &f.rule_id,
         title: rule.map_or("", |r| r.title.as_str()),
@@ -137,9 +137,11 @@ pub fn write(report: &Report<'_>, out: &mut dyn Write) -> std::io::Result<()> {
         suppressed: report
             .suppressed
             .iter()
-            .map(|s| JsonSuppressed {
-                finding: finding(report, &s.finding),
-                suppression: &s.suppression,
+            .filter_map(|f| {
+                f.suppression.as_ref().map(|suppression| JsonSuppressed {
+                    finding: finding(report, f),
+                    suppression,
+                })
             })
             .collect(),
         summary: Summary {

@@ -4,13 +4,17 @@
 //! `ruleIndex` is stable) with short/full descriptions, help text and markdown
 //! carrying the migration, `helpUri`, `security-severity` and `precision`.
 //! Results use 1-based regions counted in Unicode code points (declared in
-//! `columnKind`), URIs relative to `%SRCROOT%` (the working directory), and a
-//! `partialFingerprints` entry that does not depend on line numbers. No secret
-//! is written: messages carry the redacted form only.
+//! `columnKind`), URIs relative to `%SRCROOT%` (the report's origin: the
+//! working directory, the work tree top for staged scans, the repository root
+//! for history), and a `partialFingerprints` entry that does not depend on
+//! line numbers. No secret is written: messages carry the redacted form only.
 
 use super::Report;
-use crate::finding::{truncate_chars, Finding, Severity, Suppression, SuppressionKind};
-use crate::rules::Rule;
+use crate::finding::{Finding, Severity, Suppression, SuppressionKind};
+use crate::rules::RuleMeta;
+use crate::util::paths::display_path;
+use crate::util::text::truncate_chars;
+use crate::util::uri::{dir_uri, encode_path};
 use serde_json::json;
 use serde_sarif::sarif::{
     ArtifactChange, ArtifactContent, ArtifactLocation, Fix as SarifFix, Invocation, Location,
@@ -29,18 +33,10 @@ pub const FINGERPRINT_KEY: &str = "keysweep/v1";
 const SRCROOT: &str = "%SRCROOT%";
 
 fn level(s: Severity) -> ResultLevel {
-    match s {
-        Severity::Critical | Severity::High => ResultLevel::Error,
-        Severity::Medium => ResultLevel::Warning,
-        Severity::Low | Severity::Info => ResultLevel::Note,
-    }
-}
-
-fn level_str(s: Severity) -> &'static str {
-    match level(s) {
-        ResultLevel::Error => "error",
-        ResultLevel::Warning => "warning",
-        _ => "note",
+    match s.level() {
+        crate::finding::Level::Error => ResultLevel::Error,
+        crate::finding::Level::Warning => ResultLevel::Warning,
+        crate::finding::Level::Note => ResultLevel::Note,
     }
 }
 
@@ -55,7 +51,7 @@ fn security_severity(s: Severity) -> Option<&'static str> {
     }
 }
 
-fn help_text(rule: &Rule) -> (String, String) {
+fn help_text(rule: &RuleMeta) -> (String, String) {
     let m = &rule.migration;
     let mut text = format!("{}\n\n{}", rule.description.trim(), m.summary.trim());
     let mut md = format!(
@@ -83,7 +79,7 @@ fn help_text(rule: &Rule) -> (String, String) {
     (text, md)
 }
 
-fn descriptor(rule: &Rule) -> ReportingDescriptor {
+fn descriptor(rule: &RuleMeta) -> ReportingDescriptor {
     let (text, markdown) = help_text(rule);
     let mut props = BTreeMap::new();
     props.insert("precision".to_string(), json!(rule.precision));
@@ -107,8 +103,12 @@ fn descriptor(rule: &Rule) -> ReportingDescriptor {
         "secrets".to_string(),
         "localstack".to_string(),
     ];
-    tags.extend(rule.tags.iter().cloned());
-    tags.dedup();
+    // A rule tag repeating a default tag is listed once, order kept.
+    for t in &rule.tags {
+        if !tags.contains(t) {
+            tags.push(t.clone());
+        }
+    }
     tags.truncate(20);
     let mut d = ReportingDescriptor::builder()
         .id(rule.id.clone())
@@ -131,7 +131,7 @@ fn descriptor(rule: &Rule) -> ReportingDescriptor {
         )
         .default_configuration(
             ReportingConfiguration::builder()
-                .level(json!(level_str(rule.severity)))
+                .level(json!(rule.severity.level().as_str()))
                 .build(),
         )
         .properties(
@@ -145,35 +145,22 @@ fn descriptor(rule: &Rule) -> ReportingDescriptor {
     d
 }
 
-/// Percent-encodes a relative path for a SARIF `uri` (RFC 3986 path characters kept).
-pub fn encode_uri_path(path: &str) -> String {
-    let mut out = String::with_capacity(path.len());
-    for &b in path.as_bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~/!$&'()*+,;=:@".contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
-
-/// Splits a reported path into (uri, uriBaseId) relative to `cwd` when possible.
-fn artifact(path: &str, cwd: Option<&Path>) -> ArtifactLocation {
+/// Splits a reported path into (uri, uriBaseId) relative to `origin` when
+/// possible.
+fn artifact(path: &str, origin: &Path) -> ArtifactLocation {
     let p = Path::new(path);
     let rel: Option<PathBuf> = if p.is_absolute() {
-        cwd.and_then(|c| p.strip_prefix(c).ok())
-            .map(Path::to_path_buf)
+        p.strip_prefix(origin).ok().map(Path::to_path_buf)
     } else {
         Some(p.to_path_buf())
     };
     match rel {
         Some(r) => ArtifactLocation::builder()
-            .uri(encode_uri_path(&crate::walk::display_path(&r)))
+            .uri(encode_path(&display_path(&r)))
             .uri_base_id(SRCROOT)
             .build(),
         None => ArtifactLocation::builder()
-            .uri(format!("file://{}", encode_uri_path(path)))
+            .uri(format!("file://{}", encode_path(path)))
             .build(),
     }
 }
@@ -181,8 +168,8 @@ fn artifact(path: &str, cwd: Option<&Path>) -> ArtifactLocation {
 fn result(
     f: &Finding,
     rule_index: Option<usize>,
-    rule: Option<&Rule>,
-    cwd: Option<&Path>,
+    rule: Option<&RuleMeta>,
+    origin: &Path,
 ) -> SarifResult {
     let title = rule.map_or(f.rule_id.as_str(), |r| r.title.as_str());
     let mut text = format!("{title}.");
@@ -201,7 +188,7 @@ fn result(
     let location = Location::builder()
         .physical_location(
             PhysicalLocation::builder()
-                .artifact_location(artifact(&f.path, cwd))
+                .artifact_location(artifact(&f.path, origin))
                 .region(region)
                 .build(),
         )
@@ -232,14 +219,15 @@ fn result(
         .properties(PropertyBag::builder().additional_properties(props).build())
         .build();
     r.rule_index = rule_index.map(|i| i as i64);
-    r.fixes = fixes(f, cwd);
+    r.fixes = fixes(f, origin);
+    r.suppressions = f.suppression.as_ref().map(|s| vec![suppression(s)]);
     r
 }
 
 /// The finding's fix as SARIF `fixes` (one artifact change, one replacement
 /// per edit). Fixes behind an opt-in flag are left out: a SARIF consumer
 /// could apply them without the user having opted in.
-fn fixes(f: &Finding, cwd: Option<&Path>) -> Option<Vec<SarifFix>> {
+fn fixes(f: &Finding, origin: &Path) -> Option<Vec<SarifFix>> {
     let fix = f.fix.as_ref().filter(|x| x.opt_in.is_none())?;
     let replacements: Vec<Replacement> = fix
         .edits
@@ -276,7 +264,7 @@ fn fixes(f: &Finding, cwd: Option<&Path>) -> Option<Vec<SarifFix>> {
     Some(vec![SarifFix::builder()
         .description(Message::builder().text(text).build())
         .artifact_changes(vec![ArtifactChange::builder()
-            .artifact_location(artifact(&f.path, cwd))
+            .artifact_location(artifact(&f.path, origin))
             .replacements(replacements)
             .build()])
         .build()])
@@ -298,34 +286,22 @@ fn suppression(s: &Suppression) -> SarifSuppression {
 
 /// Builds the SARIF log for a report.
 pub fn build(report: &Report<'_>) -> Sarif {
-    let cwd = std::env::current_dir().ok();
-    let rules = report.rules.rules();
-    let index: BTreeMap<&str, usize> = rules
-        .iter()
-        .enumerate()
-        .map(|(i, r)| (r.id.as_str(), i))
-        .collect();
-    let mut results: Vec<SarifResult> = report
-        .findings
-        .iter()
-        .map(|f| {
-            let i = index.get(f.rule_id.as_str()).copied();
-            result(f, i, i.map(|i| &rules[i]), cwd.as_deref())
-        })
-        .collect();
+    let origin = report.origin;
     // Suppressed findings are results too, carrying `suppressions`, so code
     // scanning shows them as dismissed instead of losing them.
-    results.extend(report.suppressed.iter().map(|s| {
-        let f = &s.finding;
-        let i = index.get(f.rule_id.as_str()).copied();
-        let mut r = result(f, i, i.map(|i| &rules[i]), cwd.as_deref());
-        r.suppressions = Some(vec![suppression(&s.suppression)]);
-        r
-    }));
+    let results: Vec<SarifResult> = report
+        .findings
+        .iter()
+        .chain(report.suppressed)
+        .map(|f| {
+            let i = report.rule_index(&f.rule_id);
+            result(f, i, i.map(|i| &report.rules[i]), origin)
+        })
+        .collect();
     let driver = ToolComponent::builder()
         .name("keysweep")
         .semantic_version(env!("CARGO_PKG_VERSION"))
-        .rules(rules.iter().map(descriptor).collect::<Vec<_>>())
+        .rules(report.rules.iter().map(descriptor).collect::<Vec<_>>())
         .build();
     let mut run = Run::builder()
         .tool(Tool::from(driver))
@@ -335,14 +311,7 @@ pub fn build(report: &Report<'_>) -> Sarif {
             .build()])
         .column_kind(json!("unicodeCodePoints"))
         .build();
-    // History findings carry repository paths: they are relative to the
-    // repository root, not to the working directory.
-    let history = report.stats.history.as_ref();
-    let srcroot: Option<String> = match history {
-        Some(h) => Some(h.root.clone()),
-        None => cwd.as_ref().map(|c| c.to_string_lossy().replace('\\', "/")),
-    };
-    if let Some(h) = history {
+    if let Some(h) = report.stats.history.as_ref() {
         let mut vcs = VersionControlDetails::builder()
             .repository_uri(h.repository_uri.clone())
             .mapped_to(ArtifactLocation::builder().uri_base_id(SRCROOT).build())
@@ -351,18 +320,13 @@ pub fn build(report: &Report<'_>) -> Sarif {
         vcs.branch = h.branch.clone();
         run.version_control_provenance = Some(vec![vcs]);
     }
-    if let Some(root) = &srcroot {
-        let mut uri = format!("file://{}", encode_uri_path(root));
-        if !uri.ends_with('/') {
-            uri.push('/');
-        }
-        let mut bases = BTreeMap::new();
-        bases.insert(
-            SRCROOT.to_string(),
-            ArtifactLocation::builder().uri(uri).build(),
-        );
-        run.original_uri_base_ids = Some(bases);
-    }
+    let root = origin.to_string_lossy().replace('\\', "/");
+    let mut bases = BTreeMap::new();
+    bases.insert(
+        SRCROOT.to_string(),
+        ArtifactLocation::builder().uri(dir_uri(&root)).build(),
+    );
+    run.original_uri_base_ids = Some(bases);
     Sarif::builder()
         .schema(SCHEMA_URI)
         .version(json!("2.1.0"))
@@ -379,15 +343,6 @@ pub fn write(report: &Report<'_>, out: &mut dyn Write) -> std::io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn uris_are_percent_encoded() {
-        assert_eq!(encode_uri_path("a b/ç.env"), "a%20b/%C3%A7.env");
-        assert_eq!(
-            encode_uri_path(".github/workflows/ci.yml"),
-            ".github/workflows/ci.yml"
-        );
-    }
 
     #[test]
     fn security_severity_bands_match_github() {

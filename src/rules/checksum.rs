@@ -19,18 +19,22 @@ impl Checksum {
     /// Names accepted in rule files.
     pub const NAMES: &'static [&'static str] = &["localstack-auth-token"];
 
-    /// Looks up an algorithm by its rule-file name.
-    pub fn parse(name: &str) -> Option<Checksum> {
-        match name {
-            "localstack-auth-token" => Some(Checksum::LocalstackAuthToken),
-            _ => None,
-        }
-    }
-
     /// True when `value` carries a valid checksum.
     pub fn verify(self, value: &[u8]) -> bool {
         match self {
             Checksum::LocalstackAuthToken => localstack_token_checksum_ok(value),
+        }
+    }
+}
+
+impl std::str::FromStr for Checksum {
+    type Err = ();
+
+    /// Looks up an algorithm by its rule-file name.
+    fn from_str(name: &str) -> Result<Checksum, ()> {
+        match name {
+            "localstack-auth-token" => Ok(Checksum::LocalstackAuthToken),
+            _ => Err(()),
         }
     }
 }

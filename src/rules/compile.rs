@@ -1,14 +1,15 @@
 //! Checks rule specs and compiles them into [`Rule`]s. Every structural problem
 //! is collected (not just the first) and reported with a span into the file.
 
-use super::spec::{ExampleSpec, FixSpec, RuleFileSpec, RuleSpec};
-use super::{
-    Checksum, Example, FixAction, FixRule, Migration, Origin, Rule, RuleSource, FIX_OPT_INS,
+use super::checksum::Checksum;
+use super::model::{
+    Example, FixAction, FixMeta, FixRule, Matcher, Migration, Origin, Rule, RuleMeta, FIX_OPT_INS,
 };
-use crate::error::{RuleErrors, RuleProblem};
+use super::spec::{ExampleSpec, FixSpec, RuleFileSpec, RuleSpec};
+use super::RuleSource;
+use crate::error::{shared_source, ProblemKind, RuleErrors, SharedSource, SourceProblem};
 use crate::finding::Severity;
-use crate::walk::kind::{self, FileKind};
-use miette::NamedSource;
+use crate::kind::{self, FileKind};
 use regex::bytes::{Regex, RegexBuilder};
 use std::collections::{BTreeMap, HashSet};
 use std::ops::Range;
@@ -23,7 +24,9 @@ const PRECISIONS: &[&str] = &["very-high", "high", "medium", "low"];
 
 struct Ctx<'a> {
     source: &'a RuleSource,
-    problems: Vec<RuleProblem>,
+    /// The file as a diagnostic source, built on the first problem only.
+    shared: Option<SharedSource>,
+    problems: Vec<SourceProblem>,
 }
 
 impl Ctx<'_> {
@@ -34,14 +37,23 @@ impl Ctx<'_> {
         label: &str,
         help: Option<String>,
     ) {
-        self.problems.push(RuleProblem {
-            message: format!("{}: {}", self.source.name, message.into()),
-            src: NamedSource::new(self.source.name.clone(), self.source.text.clone()),
-            span: span.map(Into::into),
-            label: label.to_string(),
+        let src = self
+            .shared
+            .get_or_insert_with(|| source_of(self.source))
+            .clone();
+        self.problems.push(SourceProblem::new(
+            ProblemKind::Rule,
+            &src,
+            span,
+            message.into(),
+            label,
             help,
-        });
+        ));
     }
+}
+
+fn source_of(source: &RuleSource) -> SharedSource {
+    shared_source(&source.name, &source.text, Some("toml"))
 }
 
 /// Builds a problem for a rule source (used by the example checker too).
@@ -51,14 +63,15 @@ pub(crate) fn problem_at(
     message: String,
     label: &str,
     help: Option<String>,
-) -> RuleProblem {
-    RuleProblem {
-        message: format!("{}: {}", source.name, message),
-        src: NamedSource::new(source.name.clone(), source.text.clone()),
-        span: Some(span.into()),
-        label: label.to_string(),
+) -> SourceProblem {
+    SourceProblem::new(
+        ProblemKind::Rule,
+        &source_of(source),
+        Some(span),
+        message,
+        label,
         help,
-    }
+    )
 }
 
 pub(super) fn compile_all(sources: &[RuleSource]) -> Result<Vec<Rule>, RuleErrors> {
@@ -68,21 +81,25 @@ pub(super) fn compile_all(sources: &[RuleSource]) -> Result<Vec<Rule>, RuleError
     for (index, source) in sources.iter().enumerate() {
         let mut ctx = Ctx {
             source,
+            shared: None,
             problems: Vec::new(),
         };
         for rule in compile_file(&mut ctx, index) {
-            match seen.get(&rule.id) {
+            match seen.get(&rule.meta.id) {
                 Some(first) => {
                     let span = rule.origin.span.clone();
                     ctx.problem(
                         Some(span),
-                        format!("duplicate rule id `{}` (first defined in {first})", rule.id),
+                        format!(
+                            "duplicate rule id `{}` (first defined in {first})",
+                            rule.meta.id
+                        ),
                         "second definition",
                         Some("rule ids are global: rename one, or disable the other in keysweep.toml".into()),
                     );
                 }
                 None => {
-                    seen.insert(rule.id.clone(), source.name.clone());
+                    seen.insert(rule.meta.id.clone(), source.name.clone());
                     rules.push(rule);
                 }
             }
@@ -276,7 +293,7 @@ fn compile_rule(
             Some("ids are lowercase letters and digits separated by `.` or `-`, e.g. `localstack.api-key.leaked`".into()),
         );
     }
-    let severity = Severity::parse(spec.severity.get_ref());
+    let severity: Option<Severity> = spec.severity.get_ref().parse().ok();
     if severity.is_none() {
         ctx.problem(
             Some(spec.severity.span()),
@@ -386,7 +403,7 @@ fn compile_rule(
     };
     let checksum = match &spec.checksum {
         None => None,
-        Some(c) => match Checksum::parse(c.get_ref()) {
+        Some(c) => match c.get_ref().parse::<Checksum>().ok() {
             None => {
                 ctx.problem(
                     Some(c.span()),
@@ -521,42 +538,48 @@ fn compile_rule(
         .lines()
         .count()
         .max(1);
+    let fix: Option<FixRule> = fix?;
     Some(Rule {
-        id,
-        title: spec.title,
-        description: spec.description,
-        severity: severity?,
-        class: spec.class,
-        precision,
-        tags: spec.tags,
-        kinds: kinds_in?,
-        not_kinds: not_kinds?,
-        paths: spec.paths.iter().map(|p| p.get_ref().clone()).collect(),
-        path_set: path_set?,
-        keywords,
-        regex: regex?,
-        secret_group,
-        checksum,
-        min_entropy: spec.min_entropy,
-        allow: allow?,
-        allow_line: allow_line?,
-        file_requires: file_requires?,
-        file_excludes: file_excludes?,
-        migration: Migration {
-            summary: spec.migration.summary,
-            before: spec.migration.before,
-            after: spec.migration.after,
-            reference: spec.migration.reference,
-        },
-        fix: fix?,
-        references: spec.references,
-        examples,
-        origin: Origin {
+        meta: RuleMeta {
+            id,
+            title: spec.title,
+            description: spec.description,
+            severity: severity?,
+            class: spec.class,
+            precision,
+            tags: spec.tags,
+            kinds: kinds_in?,
+            not_kinds: not_kinds?,
+            paths: spec.paths.iter().map(|p| p.get_ref().clone()).collect(),
+            keywords,
+            migration: Migration {
+                summary: spec.migration.summary,
+                before: spec.migration.before,
+                after: spec.migration.after,
+                reference: spec.migration.reference,
+            },
+            fix: fix.as_ref().map(|f| FixMeta {
+                opt_in: f.opt_in.clone(),
+                note: f.note.clone(),
+            }),
+            references: spec.references,
             file: ctx.source.name.clone(),
             line,
-            span,
-            source_index,
         },
+        matcher: Matcher {
+            path_set: path_set?,
+            regex: regex?,
+            secret_group,
+            checksum,
+            min_entropy: spec.min_entropy,
+            allow: allow?,
+            allow_line: allow_line?,
+            file_requires: file_requires?,
+            file_excludes: file_excludes?,
+        },
+        fix,
+        examples,
+        origin: Origin { span, source_index },
     })
 }
 

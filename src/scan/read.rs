@@ -23,6 +23,34 @@ pub enum Encoding {
     Utf16Be,
 }
 
+/// Why a file's content cannot be scanned, with a human detail (the OS
+/// error, the size, ...).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Skip {
+    /// The reason, as counted in every report.
+    pub reason: SkipReason,
+    /// What exactly happened.
+    pub detail: String,
+}
+
+impl Skip {
+    /// A skip for `reason` with `detail`.
+    pub fn new(reason: SkipReason, detail: impl Into<String>) -> Skip {
+        Skip {
+            reason,
+            detail: detail.into(),
+        }
+    }
+
+    /// The skip for a file larger than `max` bytes.
+    pub fn too_large(size: u64, max: u64) -> Skip {
+        Skip::new(
+            SkipReason::TooLarge,
+            format!("{size} bytes > limit of {max}"),
+        )
+    }
+}
+
 /// A file's content ready to scan.
 #[derive(Debug)]
 pub struct Loaded {
@@ -47,28 +75,21 @@ impl Loaded {
 }
 
 /// Reads `path` into `buf` (reused between files) and classifies its bytes.
-pub fn read_file(
-    path: &Path,
-    max_size: u64,
-    buf: &mut Vec<u8>,
-) -> Result<Loaded, (SkipReason, String)> {
-    let unreadable = |e: std::io::Error| (SkipReason::Unreadable, e.to_string());
+pub fn read_file(path: &Path, max_size: u64, buf: &mut Vec<u8>) -> Result<Loaded, Skip> {
+    let unreadable = |e: std::io::Error| Skip::new(SkipReason::Unreadable, e.to_string());
     // Check the type before opening: opening a FIFO for reading would block.
     let meta = std::fs::symlink_metadata(path).map_err(unreadable)?;
     if meta.file_type().is_symlink() {
-        return Err((
+        return Err(Skip::new(
             SkipReason::Symlink,
-            "symbolic links are not followed".into(),
+            "symbolic links are not followed",
         ));
     }
     if !meta.is_file() {
-        return Err((SkipReason::Special, "not a regular file".into()));
+        return Err(Skip::new(SkipReason::Special, "not a regular file"));
     }
     if meta.len() > max_size {
-        return Err((
-            SkipReason::TooLarge,
-            format!("{} bytes > limit of {max_size}", meta.len()),
-        ));
+        return Err(Skip::too_large(meta.len(), max_size));
     }
     let file = File::open(path).map_err(unreadable)?;
     buf.clear();
@@ -78,7 +99,7 @@ pub fn read_file(
         .read_to_end(buf)
         .map_err(unreadable)?;
     if buf.len() as u64 > max_size {
-        return Err((
+        return Err(Skip::new(
             SkipReason::TooLarge,
             format!("grew past the limit of {max_size} bytes while being read"),
         ));
@@ -87,7 +108,7 @@ pub fn read_file(
 }
 
 /// Classifies bytes already in memory (used for files, stdin and git blobs).
-pub fn classify(buf: &[u8], size: u64) -> Result<Loaded, (SkipReason, String)> {
+pub fn classify(buf: &[u8], size: u64) -> Result<Loaded, Skip> {
     if let Some(rest) = buf.strip_prefix(&[0xFF, 0xFE]) {
         return Ok(Loaded {
             encoding: Encoding::Utf16Le,
@@ -106,7 +127,7 @@ pub fn classify(buf: &[u8], size: u64) -> Result<Loaded, (SkipReason, String)> {
     }
     let sniff = &buf[..buf.len().min(BINARY_SNIFF_LEN)];
     if memchr::memchr(0, sniff).is_some() {
-        return Err((SkipReason::Binary, "NUL byte in the first 8 KiB".into()));
+        return Err(Skip::new(SkipReason::Binary, "NUL byte in the first 8 KiB"));
     }
     if buf.starts_with(&[0xEF, 0xBB, 0xBF]) {
         return Ok(Loaded {
@@ -139,7 +160,7 @@ mod tests {
 
     #[test]
     fn detects_binary_bom_and_utf16() {
-        assert_eq!(classify(b"a\0b", 3).unwrap_err().0, SkipReason::Binary);
+        assert_eq!(classify(b"a\0b", 3).unwrap_err().reason, SkipReason::Binary);
         let l = classify(b"\xEF\xBB\xBFabc", 6).unwrap();
         assert_eq!((l.encoding, l.offset), (Encoding::Utf8Bom, 3));
         let mut v = vec![0xFF, 0xFE];

@@ -11,12 +11,12 @@
 //! written; entries are sorted and the file carries no timestamp or tool
 //! version, so it diffs cleanly and does not churn.
 
-use crate::error::{ConfigProblem, Error};
+use crate::error::{shared_source, Error, ProblemKind, SourceProblem};
 use crate::finding::Finding;
-use miette::NamedSource;
+use crate::util::paths::{display_path, normalise, normalised_absolute};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 
 /// `format` value of a baseline file.
 pub const FORMAT: &str = "keysweep-baseline";
@@ -67,30 +67,10 @@ pub struct Baseline {
     name: String,
 }
 
-/// Lexically normalises an absolute path (drops `.`, resolves `..`) without
-/// touching the file system, so paths of files that no longer exist work.
-fn normalise(path: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
-    for c in path.components() {
-        match c {
-            Component::CurDir => {}
-            Component::ParentDir => {
-                out.pop();
-            }
-            other => out.push(other.as_os_str()),
-        }
-    }
-    out
-}
-
-fn absolute(path: &Path) -> PathBuf {
-    normalise(&std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf()))
-}
-
 impl Baseline {
     /// An empty baseline that will be written to `file`.
     pub fn empty(file: &Path) -> Baseline {
-        let abs = absolute(file);
+        let abs = normalised_absolute(file);
         Baseline {
             base_dir: abs.parent().map_or_else(PathBuf::new, Path::to_path_buf),
             entries: BTreeMap::new(),
@@ -100,27 +80,28 @@ impl Baseline {
 
     /// Reads a baseline file; a malformed one is an error pointing into it.
     pub fn load(file: &Path) -> Result<Baseline, Error> {
-        let text = std::fs::read_to_string(file).map_err(|e| Error::Read {
+        let text = std::fs::read_to_string(file).map_err(|source| Error::Read {
             what: "baseline",
             path: file.display().to_string(),
-            reason: e.to_string(),
+            source,
         })?;
         Self::parse(file, &text)
     }
 
     /// Parses baseline text read from `file`.
     pub fn parse(file: &Path, text: &str) -> Result<Baseline, Error> {
-        let name = crate::walk::display_path(file);
+        let name = display_path(file);
         let problem = |message: String, offset: Option<usize>| {
-            Error::Baseline(Box::new(ConfigProblem {
-                message: format!("{name}: {message}"),
-                src: NamedSource::new(name.clone(), text.to_string()),
-                span: offset.map(|o| (o, 0).into()),
-                label: "here".into(),
-                help: Some(format!(
+            Error::Baseline(Box::new(SourceProblem::new(
+                ProblemKind::Baseline,
+                &shared_source(&name, text, Some("json")),
+                offset.map(|o| o..o),
+                message,
+                "here",
+                Some(format!(
                     "regenerate it with `keysweep baseline --output {name}`"
                 )),
-            }))
+            )))
         };
         let doc: BaselineFile = serde_json::from_str(text).map_err(|e| {
             problem(
@@ -169,8 +150,8 @@ impl Baseline {
             normalise(&origin.join(p))
         };
         let path = match abs.strip_prefix(&self.base_dir) {
-            Ok(rel) => crate::walk::display_path(rel),
-            Err(_) => crate::walk::display_path(&abs),
+            Ok(rel) => display_path(rel),
+            Err(_) => display_path(&abs),
         };
         (path, finding.rule_id.clone(), finding.match_hash.clone())
     }
@@ -248,8 +229,10 @@ impl Baseline {
                 })
                 .collect(),
         };
-        // Serialising plain strings and integers cannot fail.
-        let mut s = serde_json::to_string_pretty(&doc).unwrap_or_default();
+        // Serialising plain strings and integers cannot fail; an empty file
+        // would silently drop every accepted finding, so never write one.
+        let mut s = serde_json::to_string_pretty(&doc)
+            .expect("a baseline of strings and integers serialises");
         s.push('\n');
         s
     }
@@ -292,11 +275,6 @@ fn offset_of(text: &str, line: usize, column: usize) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn normalise_resolves_dots_lexically() {
-        assert_eq!(normalise(Path::new("/a/./b/../c")), PathBuf::from("/a/c"));
-    }
 
     #[test]
     fn offsets_from_line_and_column() {

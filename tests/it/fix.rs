@@ -266,12 +266,12 @@ fn a_file_modified_between_scan_and_write_is_refused() {
     .unwrap();
     let cwd = std::env::current_dir().unwrap();
     let target = dir.path().join("scripts/dev.sh");
-    let out = keysweep::scan::scan_all(
-        &[dir.path().to_path_buf()],
-        &keysweep::walk::WalkOptions::default(),
-        &rules,
-        &keysweep::scan::ScanOptions::default(),
-    );
+    let scanner = keysweep::scan::Scanner::unjudged(rules, keysweep::scan::ScanOptions::default());
+    let source = keysweep::source::tree::TreeSource {
+        roots: vec![dir.path().to_path_buf()],
+        options: keysweep::source::tree::WalkOptions::default(),
+    };
+    let out = scanner.run(&source);
     assert!(out
         .findings
         .iter()
@@ -287,13 +287,17 @@ fn a_file_modified_between_scan_and_write_is_refused() {
         max_file_size: 1 << 20,
         ..Default::default()
     };
-    let results = keysweep::fix::fix_all(&rules, &out.findings, &opts);
+    let results = keysweep::fix::fix_all(&scanner, &out.findings, &cwd, &opts);
     let dev = results
         .iter()
         .find(|r| r.path.ends_with("scripts/dev.sh"))
         .unwrap();
     let why = dev.outcome.as_ref().unwrap_err();
-    assert!(why.contains("changed since it was scanned"), "{why}");
+    assert_eq!(*why, keysweep::fix::Refusal::Changed);
+    assert!(
+        why.to_string().contains("changed since it was scanned"),
+        "{why}"
+    );
     assert_eq!(
         std::fs::read(&target).unwrap(),
         b"#!/bin/sh\nexport LOCALSTACK_API_KEY=${LOCALSTACK_API_KEY:-}\n# edited\n"
@@ -306,14 +310,9 @@ fn a_file_modified_between_scan_and_write_is_refused() {
 
     // A file that vanished is refused, not recreated.
     let gone = dir.path().join("scripts/dev.sh");
-    let out = keysweep::scan::scan_all(
-        &[dir.path().to_path_buf()],
-        &keysweep::walk::WalkOptions::default(),
-        &rules,
-        &keysweep::scan::ScanOptions::default(),
-    );
+    let out = scanner.run(&source);
     std::fs::remove_file(&gone).unwrap();
-    let results = keysweep::fix::fix_all(&rules, &out.findings, &opts);
+    let results = keysweep::fix::fix_all(&scanner, &out.findings, &cwd, &opts);
     assert!(results
         .iter()
         .any(|r| r.path.ends_with("scripts/dev.sh") && r.outcome.is_err()));

@@ -7,15 +7,26 @@
 //! the bottom of this file.
 
 use keysweep::finding::{redact, secret_hash};
+use keysweep::kind::{self, FileKind};
 use keysweep::rules::{RuleSet, RuleSource};
-use keysweep::scan::{location, read, scan_content, ScanOptions};
-use keysweep::walk::kind::{self, FileKind};
+use keysweep::scan::{location, read, ScanOptions, Scanner};
 use proptest::prelude::*;
 use std::sync::OnceLock;
 
-fn pack() -> &'static RuleSet {
-    static PACK: OnceLock<RuleSet> = OnceLock::new();
-    PACK.get_or_init(|| RuleSet::load(RuleSource::defaults()).expect("default pack loads"))
+/// The default pack in a scanner that redacts (`show` false) or shows secrets.
+fn pack(show: bool) -> &'static Scanner {
+    static HIDE: OnceLock<Scanner> = OnceLock::new();
+    static SHOW: OnceLock<Scanner> = OnceLock::new();
+    (if show { &SHOW } else { &HIDE }).get_or_init(|| {
+        let rules = RuleSet::load(RuleSource::defaults()).expect("default pack loads");
+        Scanner::unjudged(
+            rules,
+            ScanOptions {
+                show_secrets: show,
+                ..ScanOptions::default()
+            },
+        )
+    })
 }
 
 fn config(cases: u32) -> ProptestConfig {
@@ -33,12 +44,7 @@ fn config(cases: u32) -> ProptestConfig {
 /// Scans `content` as `kind` and checks the invariants reporters rely on.
 fn scan_checked(content: &[u8], kind: FileKind, show: bool) -> Vec<keysweep::finding::Finding> {
     let path = format!("dir/file.{}", kind.as_str());
-    let opts = ScanOptions {
-        show_secrets: show,
-        ..ScanOptions::default()
-    };
-    let mut active = Vec::new();
-    let scan = scan_content(pack(), &path, kind, content, &opts, &mut active);
+    let scan = pack(show).scan_bytes(&path, kind, content);
     let mut prev = None;
     for f in &scan.findings {
         let l = &f.location;
@@ -304,7 +310,7 @@ fn load_and_check(text: &str) {
     };
     match RuleSet::load(vec![source]) {
         Ok(rules) => {
-            let _ = keysweep::selftest::check(&rules);
+            let _ = keysweep::selftest::check(&Scanner::unjudged(rules, ScanOptions::default()));
         }
         Err(e) => {
             assert!(!e.problems.is_empty());
@@ -358,7 +364,9 @@ fn rule_template_is_valid() {
         text,
     }])
     .unwrap_or_else(|e| panic!("{:?}", miette::Report::new(e)));
-    assert!(keysweep::selftest::check(&rules).is_empty());
+    assert!(
+        keysweep::selftest::check(&Scanner::unjudged(rules, ScanOptions::default())).is_empty()
+    );
 }
 
 /// keysweep.toml with one value replaced by `value` (cf. fuzz/config_load).
@@ -406,7 +414,7 @@ fn parse_config(text: &str) {
     let file = std::path::Path::new("/nonexistent-keysweep-props/keysweep.toml");
     match keysweep::config::Config::parse(file, text) {
         Ok(cfg) => {
-            let mut rules = pack().clone();
+            let mut rules = pack(false).rules().clone();
             if let Err(e) = cfg.apply_to_rules(&mut rules) {
                 let _ = format!("{:?}", miette::Report::new(e));
             }
@@ -442,7 +450,7 @@ fn config_template_is_valid() {
     let file = std::path::Path::new("/nonexistent-keysweep-props/keysweep.toml");
     let cfg = keysweep::config::Config::parse(file, &config_with(0, "localstack.cli.login"))
         .unwrap_or_else(|e| panic!("{:?}", miette::Report::new(e)));
-    let mut rules = pack().clone();
+    let mut rules = pack(false).rules().clone();
     cfg.apply_to_rules(&mut rules)
         .unwrap_or_else(|e| panic!("{:?}", miette::Report::new(e)));
 }

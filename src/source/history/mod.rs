@@ -19,15 +19,14 @@
 
 pub mod graph;
 
+use super::{Content, Event, Item, Source, Tagged};
 use crate::error::Error;
-use crate::finding::{CommitInfo, Finding, HistoryStats, SkipReason, Skipped};
+use crate::finding::{CommitInfo, Finding, HistoryStats, ScanStats, SkipReason, Skipped};
+use crate::kind::{self, FileKind};
 use crate::rules::RuleSet;
-use crate::scan::{self, read, ScanOptions, ScanOutput};
-use crate::walk::kind::{self, FileKind};
 use gix::hash::ObjectId;
 use gix::objs::FindExt;
 use graph::{Index, Intro};
-use rayon::prelude::*;
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -54,15 +53,6 @@ struct Unit {
     intros: Vec<Intro>,
 }
 
-enum Outcome {
-    Scanned {
-        findings: Vec<Finding>,
-        bytes: u64,
-        truncated: Vec<String>,
-    },
-    Skipped(SkipReason, String),
-}
-
 fn history_error(path: &Path, reason: impl std::fmt::Display) -> Error {
     Error::History {
         path: path.display().to_string(),
@@ -70,136 +60,174 @@ fn history_error(path: &Path, reason: impl std::fmt::Display) -> Error {
     }
 }
 
-/// Scans the history of the repository at `opts.repo`. Paths for which
-/// `is_excluded` (given the path as if checked out under the repository root)
-/// returns true are not scanned; a blob committed only at such paths is
-/// counted as ignored.
-pub fn scan_history(
-    opts: &HistoryOptions,
-    rules: &RuleSet,
-    scan_opts: &ScanOptions,
-    is_excluded: &dyn Fn(&Path) -> bool,
-) -> Result<ScanOutput, Error> {
-    let started = Instant::now();
-    let mut repo = gix::discover(&opts.repo).map_err(|e| history_error(&opts.repo, e))?;
-    // Trees of parents are read again when their children are compared.
-    repo.object_cache_size_if_unset(16 << 20);
-    let tips = tips(&repo, opts)?;
-    let hidden = match &opts.since {
-        Some(rev) => graph::ancestors(&repo, &[resolve(&repo, opts, rev, "--since")?]),
-        None => HashSet::new(),
-    };
-    let index = graph::walk(&repo, &tips, &hidden);
-    let walk_ms = started.elapsed().as_millis() as u64;
-    let info = history_stats(&repo, &index);
-    let root = PathBuf::from(&info.root);
-    let excluded: Vec<bool> = index
-        .paths
-        .iter()
-        .map(|p| is_excluded(&root.join(p)))
-        .collect();
-    let (units, ignored) = units(&index, rules, &excluded);
+/// The history of one repository, walked and split into scan units, ready
+/// for the scanner. Only object ids, interned paths and findings are held in
+/// memory, never blob contents.
+pub struct HistorySource {
+    /// Shared handle the workers open their own readers from.
+    sync: gix::ThreadSafeRepository,
+    index: Index,
+    units: Vec<Unit>,
+    /// Blobs committed only at excluded paths.
+    ignored: u64,
+    info: HistoryStats,
+    root: PathBuf,
+    max_blob_size: u64,
+    walk_ms: u64,
+}
 
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(scan_opts.threads)
-        .build();
-    // Blobs are read once each: an object cache would only copy them.
-    let mut scan_repo = repo.clone();
-    scan_repo.object_cache_size(None);
-    let sync = scan_repo.into_sync();
-    let scan_units = || -> Vec<Outcome> {
-        units
-            .par_iter()
-            .map_init(
-                || (sync.to_thread_local(), Vec::new(), Vec::new()),
-                |(repo, buf, active), u| {
-                    let path = &index.paths[u.intros[0].path as usize];
-                    let outcome = scan_unit(
-                        repo,
-                        u,
-                        path,
-                        rules,
-                        scan_opts,
-                        opts.max_blob_size,
-                        buf,
-                        active,
-                    );
-                    // Feeds the progress line (one blob = one "file").
-                    if let Some(p) = &scan_opts.progress {
-                        match &outcome {
-                            Outcome::Scanned {
-                                findings, bytes, ..
-                            } => p.file_scanned(*bytes, findings.len()),
-                            Outcome::Skipped(..) => p.path_skipped(),
-                        }
-                    }
-                    outcome
-                },
-            )
-            .collect()
-    };
-    let outcomes = match pool {
-        Ok(pool) => pool.install(scan_units),
-        // Building a pool only fails if threads cannot be spawned; the global
-        // pool still works.
-        Err(_) => scan_units(),
-    };
+impl HistorySource {
+    /// Walks the history of the repository at `opts.repo`. Paths for which
+    /// `is_excluded` (given the path as if checked out under the repository
+    /// root) returns true are not scanned; a blob committed only at such
+    /// paths is counted as ignored.
+    pub fn open(
+        opts: &HistoryOptions,
+        rules: &RuleSet,
+        is_excluded: &dyn Fn(&Path) -> bool,
+    ) -> Result<HistorySource, Error> {
+        let started = Instant::now();
+        let mut repo = gix::discover(&opts.repo).map_err(|e| history_error(&opts.repo, e))?;
+        // Trees of parents are read again when their children are compared.
+        repo.object_cache_size_if_unset(16 << 20);
+        let tips = tips(&repo, opts)?;
+        let hidden = match &opts.since {
+            Some(rev) => graph::ancestors(&repo, &[resolve(&repo, opts, rev, "--since")?]),
+            None => HashSet::new(),
+        };
+        let index = graph::walk(&repo, &tips, &hidden);
+        let walk_ms = started.elapsed().as_millis() as u64;
+        let (info, root) = history_stats(&repo, &index);
+        let excluded: Vec<bool> = index
+            .paths
+            .iter()
+            .map(|p| is_excluded(&root.join(p)))
+            .collect();
+        let (units, ignored) = units(&index, rules, &excluded);
+        // Blobs are read once each: an object cache would only copy them.
+        let mut scan_repo = repo.clone();
+        scan_repo.object_cache_size(None);
+        Ok(HistorySource {
+            sync: scan_repo.into_sync(),
+            index,
+            units,
+            ignored,
+            info,
+            root,
+            max_blob_size: opts.max_blob_size,
+            walk_ms,
+        })
+    }
+}
 
-    let mut out = ScanOutput::default();
-    if ignored > 0 {
-        out.stats.skipped.insert(SkipReason::Ignored, ignored);
-    }
-    for (id, reason) in &index.unreadable {
-        *out.stats.skipped.entry(SkipReason::Unreadable).or_insert(0) += 1;
-        out.skipped.push(Skipped {
-            path: format!("commit {}", id.to_hex_with_len(12)),
-            reason: SkipReason::Unreadable,
-            detail: reason.clone(),
-        });
-    }
-    let mut found: Vec<(usize, Finding)> = Vec::new();
-    for (i, o) in outcomes.into_iter().enumerate() {
-        match o {
-            Outcome::Scanned {
-                findings,
-                bytes,
-                truncated,
-            } => {
-                out.stats.files_scanned += 1;
-                out.stats.bytes_scanned += bytes;
-                found.extend(findings.into_iter().map(|f| (i, f)));
-                for t in truncated {
-                    *out.stats.truncated.entry(t).or_insert(0) += 1;
-                }
-            }
-            Outcome::Skipped(reason, detail) => {
-                *out.stats.skipped.entry(reason).or_insert(0) += 1;
-                if reason != SkipReason::Binary {
-                    let u = &units[i];
-                    let first = u.intros[0];
-                    out.skipped.push(Skipped {
-                        path: format!(
-                            "{}@{}",
-                            index.paths[first.path as usize],
-                            index.commits[first.commit as usize].id.to_hex_with_len(7)
-                        ),
-                        reason,
-                        detail,
-                    });
-                }
-            }
+impl Source for HistorySource {
+    type Local = gix::Repository;
+
+    fn feed(&self, sink: &mut dyn FnMut(Event)) {
+        for _ in 0..self.ignored {
+            sink(Event::Skip(Skipped {
+                path: String::new(),
+                reason: SkipReason::Ignored,
+                detail: String::new(),
+            }));
+        }
+        for (id, reason) in &self.index.unreadable {
+            sink(Event::Skip(Skipped {
+                path: format!("commit {}", id.to_hex_with_len(12)),
+                reason: SkipReason::Unreadable,
+                detail: reason.clone(),
+            }));
+        }
+        for (i, u) in self.units.iter().enumerate() {
+            sink(Event::Item(Item {
+                display: self.index.paths[u.intros[0].path as usize].clone(),
+                kind: u.kind,
+                content: Content::Object,
+                tag: i as u32,
+            }));
         }
     }
-    out.findings = dedupe(&repo, &index, &units, found);
-    scan::sort_findings(&mut out.findings);
-    out.skipped.sort();
-    out.stats.history = Some(HistoryStats {
-        blobs: index.blobs.len() as u64,
-        walk_ms,
-        ..info
-    });
-    out.stats.elapsed_ms = started.elapsed().as_millis() as u64;
-    Ok(out)
+
+    fn local(&self) -> gix::Repository {
+        self.sync.to_thread_local()
+    }
+
+    fn read_object(
+        &self,
+        repo: &mut gix::Repository,
+        item: &Item,
+        max_size: u64,
+        buf: &mut Vec<u8>,
+    ) -> Result<(), (SkipReason, String)> {
+        let u = &self.units[item.tag as usize];
+        let max_size = max_size.min(self.max_blob_size);
+        let size = repo
+            .find_header(u.blob)
+            .map_err(|e| (SkipReason::Unreadable, format!("blob {}: {e}", u.blob)))?
+            .size();
+        if size > max_size {
+            return Err((
+                SkipReason::TooLarge,
+                format!("{size} bytes > limit of {max_size}"),
+            ));
+        }
+        let (at, len) = {
+            let blob = repo
+                .objects
+                .find_blob(&u.blob, buf)
+                .map_err(|e| (SkipReason::Unreadable, format!("blob {}: {e}", u.blob)))?;
+            (blob.data.as_ptr() as usize, blob.data.len())
+        };
+        // The blob's bytes are a slice of `buf`; make them all of it.
+        let start = at.wrapping_sub(buf.as_ptr() as usize);
+        if start.checked_add(len).is_none_or(|end| end > buf.len()) {
+            return Err((
+                SkipReason::Unreadable,
+                format!("blob {}: object data outside its buffer", u.blob),
+            ));
+        }
+        buf.copy_within(start..start + len, 0);
+        buf.truncate(len);
+        Ok(())
+    }
+
+    fn skip_path(&self, item: &Item) -> String {
+        let first = self.units[item.tag as usize].intros[0];
+        format!(
+            "{}@{}",
+            self.index.paths[first.path as usize],
+            self.index.commits[first.commit as usize]
+                .id
+                .to_hex_with_len(7)
+        )
+    }
+
+    /// Binary blobs are only counted: a history holds many.
+    fn lists_skip(&self, reason: SkipReason) -> bool {
+        !matches!(reason, SkipReason::Ignored | SkipReason::Binary)
+    }
+
+    fn finish(&self, found: Tagged, stats: &mut ScanStats) -> Vec<Finding> {
+        stats.history = Some(HistoryStats {
+            blobs: self.index.blobs.len() as u64,
+            walk_ms: self.walk_ms,
+            ..self.info.clone()
+        });
+        // The walk is part of the scan's time.
+        stats.elapsed_ms += self.walk_ms;
+        let found = found.into_iter().map(|(t, f)| (t as usize, f)).collect();
+        dedupe(
+            &self.sync.to_thread_local(),
+            &self.index,
+            &self.units,
+            found,
+        )
+    }
+
+    /// The repository root: history paths are repository paths.
+    fn origin(&self) -> PathBuf {
+        self.root.clone()
+    }
 }
 
 /// Resolves a user-given revision to a commit id.
@@ -303,45 +331,6 @@ fn units(index: &Index, rules: &RuleSet, excluded: &[bool]) -> (Vec<Unit>, u64) 
     (units, ignored)
 }
 
-#[allow(clippy::too_many_arguments)]
-fn scan_unit(
-    repo: &gix::Repository,
-    u: &Unit,
-    path: &str,
-    rules: &RuleSet,
-    opts: &ScanOptions,
-    max_size: u64,
-    buf: &mut Vec<u8>,
-    active: &mut Vec<bool>,
-) -> Outcome {
-    let size = match repo.find_header(u.blob) {
-        Ok(h) => h.size(),
-        Err(e) => return Outcome::Skipped(SkipReason::Unreadable, format!("blob {}: {e}", u.blob)),
-    };
-    if size > max_size {
-        return Outcome::Skipped(
-            SkipReason::TooLarge,
-            format!("{size} bytes > limit of {max_size}"),
-        );
-    }
-    let blob = match repo.objects.find_blob(&u.blob, buf) {
-        Ok(b) => b,
-        Err(e) => return Outcome::Skipped(SkipReason::Unreadable, format!("blob {}: {e}", u.blob)),
-    };
-    let data = blob.data;
-    match read::classify(data, size) {
-        Err((reason, detail)) => Outcome::Skipped(reason, detail),
-        Ok(loaded) => {
-            let fs = scan::scan_content(rules, path, u.kind, loaded.content(data), opts, active);
-            Outcome::Scanned {
-                findings: fs.findings,
-                bytes: size,
-                truncated: fs.truncated,
-            }
-        }
-    }
-}
-
 /// What makes two history findings "the same": the rule and the secret
 /// (wherever and however often it was committed); for findings without a
 /// secret, the rule and the path-bound fingerprint minus its occurrence index.
@@ -443,14 +432,14 @@ fn commit_meta(repo: &gix::Repository, id: &ObjectId, buf: &mut Vec<u8>) -> (Str
                 .map(|t| t.format(gix::date::time::format::ISO8601_STRICT))
                 .unwrap_or_else(|_| "unknown".to_string());
             let summary = c.message().summary().to_string();
-            (date, crate::finding::truncate_chars(summary.trim(), 72))
+            (date, crate::util::text::truncate_chars(summary.trim(), 72))
         }
         Err(_) => ("unknown".to_string(), String::new()),
     }
 }
 
-/// Repository identity for reports.
-fn history_stats(repo: &gix::Repository, index: &Index) -> HistoryStats {
+/// Repository identity for reports, and the repository root.
+fn history_stats(repo: &gix::Repository, index: &Index) -> (HistoryStats, PathBuf) {
     let root = repo
         .workdir()
         .unwrap_or_else(|| repo.git_dir())
@@ -463,17 +452,8 @@ fn history_stats(repo: &gix::Repository, index: &Index) -> HistoryStats {
         .config_snapshot()
         .string("remote.origin.url")
         .map(|u| strip_credentials(&u.to_string()));
-    let repository_uri = origin.unwrap_or_else(|| {
-        let mut uri = format!(
-            "file://{}",
-            crate::report::sarif::encode_uri_path(&root_str)
-        );
-        if !uri.ends_with('/') {
-            uri.push('/');
-        }
-        uri
-    });
-    HistoryStats {
+    let repository_uri = origin.unwrap_or_else(|| crate::util::uri::dir_uri(&root_str));
+    let stats = HistoryStats {
         repository_uri,
         revision: repo.head_id().ok().map(|id| id.to_string()),
         branch: repo
@@ -481,11 +461,11 @@ fn history_stats(repo: &gix::Repository, index: &Index) -> HistoryStats {
             .ok()
             .flatten()
             .map(|n| n.as_bstr().to_string()),
-        root: root_str,
         commits: index.walked,
         blobs: 0,
         walk_ms: 0,
-    }
+    };
+    (stats, root)
 }
 
 /// Removes `user:password@` from a URL: remotes sometimes embed tokens, and

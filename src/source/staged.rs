@@ -15,23 +15,12 @@
 //! small, and the two calls cost a few milliseconds — well inside the
 //! pre-commit latency budget — without adding a large dependency.
 
+use super::MemorySource;
 use crate::error::Error;
 use crate::finding::{SkipReason, Skipped};
-use crate::scan::Blob;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-
-/// The staged files to scan.
-#[derive(Debug, Default)]
-pub struct Staged {
-    /// Absolute top directory of the work tree (reported paths start here).
-    pub toplevel: PathBuf,
-    /// Staged regular files, in index order.
-    pub blobs: Vec<Blob>,
-    /// Staged paths left out (symbolic links, excluded paths).
-    pub skipped: Vec<Skipped>,
-}
 
 /// One entry of `git diff --cached --raw`.
 struct Entry {
@@ -96,15 +85,18 @@ pub fn toplevel() -> Result<PathBuf, Error> {
 }
 
 /// Reads the staged files matching `pathspecs` (relative to the current
-/// directory). `exclude` decides, from an absolute path, whether a file is
-/// left out (keysweep.toml excludes, `.keysweepignore`). Blobs larger than
-/// `max_size` are skipped as too large without being held in memory.
+/// directory) of the work tree at `toplevel` into a source whose paths are
+/// relative to `toplevel`. `exclude` decides, from an absolute path, whether
+/// a file is left out (keysweep.toml excludes, `.keysweepignore`). Blobs
+/// larger than `max_size` are skipped as too large without being held in
+/// memory.
 pub fn read(
+    toplevel: &Path,
     pathspecs: &[PathBuf],
     exclude: &dyn Fn(&Path) -> bool,
     max_size: u64,
-) -> Result<Staged, Error> {
-    let toplevel = toplevel()?;
+) -> Result<MemorySource, Error> {
+    let toplevel = toplevel.to_path_buf();
     let mut diff = git(&[
         "diff",
         "--cached",
@@ -119,16 +111,14 @@ pub fn read(
     ]);
     diff.args(pathspecs);
     let entries = parse_raw(&run(diff)?)?;
-    let mut staged = Staged {
-        toplevel: toplevel.clone(),
-        ..Default::default()
-    };
+    let mut skipped = Vec::new();
+    let mut files = Vec::new();
     let mut wanted = Vec::new();
     for e in entries {
         match e.mode.as_str() {
             "100644" | "100755" => {}
             "120000" => {
-                staged.skipped.push(Skipped {
+                skipped.push(Skipped {
                     path: e.path,
                     reason: SkipReason::Symlink,
                     detail: "symbolic links are not followed".into(),
@@ -139,7 +129,7 @@ pub fn read(
             _ => continue,
         }
         if exclude(&toplevel.join(&e.path)) {
-            staged.skipped.push(Skipped {
+            skipped.push(Skipped {
                 path: e.path,
                 reason: SkipReason::Ignored,
                 detail: String::new(),
@@ -148,24 +138,20 @@ pub fn read(
         }
         wanted.push(e);
     }
-    if wanted.is_empty() {
-        return Ok(staged);
-    }
-    let contents = cat_blobs(&wanted, max_size)?;
-    for (e, content) in wanted.into_iter().zip(contents) {
-        match content {
-            Ok(bytes) => staged.blobs.push(Blob {
-                display: e.path,
-                bytes,
-            }),
-            Err(size) => staged.skipped.push(Skipped {
-                path: e.path,
-                reason: SkipReason::TooLarge,
-                detail: format!("{size} bytes > limit of {max_size}"),
-            }),
+    if !wanted.is_empty() {
+        let contents = cat_blobs(&wanted, max_size)?;
+        for (e, content) in wanted.into_iter().zip(contents) {
+            match content {
+                Ok(bytes) => files.push((e.path, bytes)),
+                Err(size) => skipped.push(Skipped {
+                    path: e.path,
+                    reason: SkipReason::TooLarge,
+                    detail: format!("{size} bytes > limit of {max_size}"),
+                }),
+            }
         }
     }
-    Ok(staged)
+    Ok(MemorySource::new(files, skipped, toplevel))
 }
 
 /// Reads every blob through one `git cat-file --batch` process; a blob over

@@ -11,63 +11,15 @@
 
 use crate::finding::ScanStats;
 use crate::rules::RuleSet;
+use crate::scan::progress::{Counters, Snapshot};
 use crate::scan::ScanOutput;
+use crate::util::text::{human_bytes, plural};
 use std::io::Write;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
 /// Upper bound on progress redraws per second.
 pub const REDRAWS_PER_SECOND: u64 = 10;
-
-/// Running totals of a scan, updated by the scanning threads.
-#[derive(Debug, Default)]
-pub struct Counters {
-    files: AtomicU64,
-    bytes: AtomicU64,
-    findings: AtomicU64,
-    skipped: AtomicU64,
-}
-
-/// A point-in-time copy of [`Counters`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Snapshot {
-    /// Files whose content was scanned.
-    pub files: u64,
-    /// Bytes of scanned content.
-    pub bytes: u64,
-    /// Findings so far.
-    pub findings: u64,
-    /// Paths skipped so far (ignored ones included).
-    pub skipped: u64,
-}
-
-impl Counters {
-    /// Records one scanned file. Relaxed ordering: the numbers are only
-    /// displayed, never used to synchronise anything.
-    pub fn file_scanned(&self, bytes: u64, findings: usize) {
-        self.files.fetch_add(1, Ordering::Relaxed);
-        self.bytes.fetch_add(bytes, Ordering::Relaxed);
-        if findings > 0 {
-            self.findings.fetch_add(findings as u64, Ordering::Relaxed);
-        }
-    }
-
-    /// Records one skipped path.
-    pub fn path_skipped(&self) {
-        self.skipped.fetch_add(1, Ordering::Relaxed);
-    }
-
-    /// The current totals.
-    pub fn snapshot(&self) -> Snapshot {
-        Snapshot {
-            files: self.files.load(Ordering::Relaxed),
-            bytes: self.bytes.load(Ordering::Relaxed),
-            findings: self.findings.load(Ordering::Relaxed),
-            skipped: self.skipped.load(Ordering::Relaxed),
-        }
-    }
-}
 
 /// Whether to show progress: never with `--quiet`, never when stderr is not a
 /// terminal, never when the `CI` variable is set (to anything: CI systems set
@@ -91,10 +43,10 @@ pub fn progress_line(s: &Snapshot) -> String {
     format!(
         "keysweep: scanning… {} file{}, {}, {} finding{}, {} skipped",
         s.files,
-        if s.files == 1 { "" } else { "s" },
-        crate::report::human_bytes(s.bytes),
+        plural(s.files),
+        human_bytes(s.bytes),
         s.findings,
-        if s.findings == 1 { "" } else { "s" },
+        plural(s.findings),
         s.skipped
     )
 }
@@ -204,9 +156,9 @@ pub fn write_verbose(
         w,
         "keysweep: {} rule{} from {} file{}: {}",
         rules.rules().len(),
-        if rules.rules().len() == 1 { "" } else { "s" },
+        plural(rules.rules().len()),
         files.len(),
-        if files.len() == 1 { "" } else { "s" },
+        plural(files.len()),
         files.join(", ")
     )?;
     for s in &out.skipped {
@@ -233,12 +185,12 @@ fn write_timing(w: &mut dyn Write, stats: &ScanStats, elapsed: Duration) -> std:
         w,
         "keysweep: {} file{} scanned, {} path{} skipped, {} in {:.3} s ({}/s)",
         stats.files_scanned,
-        if stats.files_scanned == 1 { "" } else { "s" },
+        plural(stats.files_scanned),
         skipped,
-        if skipped == 1 { "" } else { "s" },
-        crate::report::human_bytes(stats.bytes_scanned),
+        plural(skipped),
+        human_bytes(stats.bytes_scanned),
         secs,
-        crate::report::human_bytes(rate as u64)
+        human_bytes(rate as u64)
     )
 }
 
@@ -252,31 +204,6 @@ mod tests {
         assert!(!progress_wanted(true, true, false), "--quiet silences it");
         assert!(!progress_wanted(false, false, false), "not a terminal");
         assert!(!progress_wanted(false, true, true), "CI is set");
-    }
-
-    #[test]
-    fn counters_add_up_across_threads() {
-        let c = Arc::new(Counters::default());
-        std::thread::scope(|s| {
-            for _ in 0..4 {
-                let c = &c;
-                s.spawn(move || {
-                    for _ in 0..1000 {
-                        c.file_scanned(10, 1);
-                        c.path_skipped();
-                    }
-                });
-            }
-        });
-        assert_eq!(
-            c.snapshot(),
-            Snapshot {
-                files: 4000,
-                bytes: 40_000,
-                findings: 4000,
-                skipped: 4000
-            }
-        );
     }
 
     #[test]

@@ -1,21 +1,22 @@
-//! Walking: turns the paths given on the command line into candidate files,
-//! honouring `.gitignore` / `.ignore` / `.keysweepignore`, never entering `.git/`,
-//! never following symlinks, and reporting every path it leaves out.
+//! The tree source: turns the paths given on the command line into files to
+//! scan, honouring `.gitignore` / `.ignore` / `.keysweepignore`, never
+//! entering `.git/`, never following symlinks, and reporting every path it
+//! leaves out.
 //!
-//! The walk itself is sequential (walkdir) and feeds the scanning pool through
-//! a channel: on the 2–8 cores keysweep typically runs on, reading directories
-//! is cheap next to scanning content, and one pool is simpler to reason about
-//! than two. Ignore files are matched with the `ignore` crate's gitignore
-//! matcher, applied top-down so that ignored paths can be counted — the
-//! `ignore` walker drops them without a trace.
+//! The walk itself is sequential (walkdir) and feeds the scanning pool
+//! through the scanner's channel: on the 2–8 cores keysweep typically runs
+//! on, reading directories is cheap next to scanning content, and one pool is
+//! simpler to reason about than two. Ignore files are matched with the
+//! `ignore` crate's gitignore matcher, applied top-down so that ignored paths
+//! can be counted — the `ignore` walker drops them without a trace.
 
-pub mod kind;
-
+use super::{Content, Event, Item, Source};
 use crate::error::Error;
 use crate::finding::{SkipReason, Skipped};
+use crate::kind;
+use crate::util::paths::{display_path, normalised_absolute};
 use ignore::gitignore::{Gitignore, GitignoreBuilder};
 use ignore::Match;
-use kind::FileKind;
 use std::path::{Path, PathBuf};
 
 /// Ignore files read in every directory (besides `.gitignore` inside git repos).
@@ -44,61 +45,46 @@ pub fn excluded_by(gi: &Gitignore, path: &Path, is_dir: bool) -> bool {
     gi.matched_path_or_any_parents(&abs, is_dir).is_ignore()
 }
 
-/// Absolute form of `path` with `.` and `..` resolved lexically.
-pub fn normalised_absolute(path: &Path) -> PathBuf {
-    let abs = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
-    let mut out = PathBuf::new();
-    for c in abs.components() {
-        match c {
-            std::path::Component::CurDir => {}
-            std::path::Component::ParentDir => {
-                out.pop();
-            }
-            other => out.push(other.as_os_str()),
-        }
-    }
-    out
-}
-
-fn ignored_skip(path: String) -> WalkEvent {
-    WalkEvent::Skip(Skipped {
+fn ignored_skip(path: String) -> Event {
+    Event::Skip(Skipped {
         path,
         reason: SkipReason::Ignored,
         detail: String::new(),
     })
 }
 
-/// A file to scan.
+/// A file to scan, as an [`Item`] read from disk.
+fn file_item(path: PathBuf, display: String) -> Event {
+    Event::Item(Item {
+        kind: kind::classify(&display),
+        display,
+        content: Content::File(path),
+        tag: 0,
+    })
+}
+
+/// Files and directories on disk.
 #[derive(Debug, Clone)]
-pub struct Candidate {
-    /// Where to read it.
-    pub path: PathBuf,
-    /// Path as reported (`/`-separated, no leading `./`).
-    pub display: String,
-    /// Kind from the path.
-    pub kind: FileKind,
+pub struct TreeSource {
+    /// The paths as given (checked with [`check_roots`]).
+    pub roots: Vec<PathBuf>,
+    /// Ignore settings.
+    pub options: WalkOptions,
 }
 
-/// What the walker produces.
-#[derive(Debug)]
-pub enum WalkEvent {
-    /// A file to scan.
-    File(Candidate),
-    /// A path left out, with the reason (ignored paths included).
-    Skip(Skipped),
-}
+impl Source for TreeSource {
+    type Local = ();
 
-/// Formats a path for reports: lossy UTF-8, `/` separators, no leading `./`.
-pub fn display_path(path: &Path) -> String {
-    let s = path.to_string_lossy().replace('\\', "/");
-    let mut s = s.as_str();
-    while let Some(rest) = s.strip_prefix("./") {
-        s = rest;
+    fn feed(&self, sink: &mut dyn FnMut(Event)) {
+        walk(&self.roots, &self.options, sink);
     }
-    if s.is_empty() {
-        ".".into()
-    } else {
-        s.to_string()
+
+    fn local(&self) {}
+
+    /// Paths are reported as given, so they are relative to the working
+    /// directory.
+    fn origin(&self) -> PathBuf {
+        normalised_absolute(Path::new("."))
     }
 }
 
@@ -117,10 +103,10 @@ pub fn check_roots(roots: &[PathBuf]) -> Result<(), Error> {
                 Ok(())
             }
         });
-        if let Err(e) = res {
+        if let Err(source) = res {
             return Err(Error::Root {
                 path: root.display().to_string(),
-                reason: e.to_string(),
+                source,
             });
         }
     }
@@ -129,17 +115,17 @@ pub fn check_roots(roots: &[PathBuf]) -> Result<(), Error> {
 
 /// Walks every root, calling `sink` for each file and skipped path. Files given
 /// explicitly are always scanned (like ripgrep), directories are filtered.
-pub fn walk(roots: &[PathBuf], opts: &WalkOptions, sink: &mut dyn FnMut(WalkEvent)) {
+pub fn walk(roots: &[PathBuf], opts: &WalkOptions, sink: &mut dyn FnMut(Event)) {
     for root in roots {
         walk_root(root, opts, sink);
     }
 }
 
-fn walk_root(root: &Path, opts: &WalkOptions, sink: &mut dyn FnMut(WalkEvent)) {
+fn walk_root(root: &Path, opts: &WalkOptions, sink: &mut dyn FnMut(Event)) {
     let meta = match std::fs::metadata(root) {
         Ok(m) => m,
         Err(e) => {
-            sink(WalkEvent::Skip(Skipped {
+            sink(Event::Skip(Skipped {
                 path: display_path(root),
                 reason: SkipReason::Unreadable,
                 detail: e.to_string(),
@@ -176,11 +162,7 @@ fn walk_root(root: &Path, opts: &WalkOptions, sink: &mut dyn FnMut(WalkEvent)) {
         } else {
             root.to_path_buf()
         };
-        sink(WalkEvent::File(Candidate {
-            path,
-            kind: kind::classify(&display),
-            display,
-        }));
+        sink(file_item(path, display));
         return;
     }
     // Match ignore files against absolute paths so that matchers from parent
@@ -222,7 +204,7 @@ fn walk_root(root: &Path, opts: &WalkOptions, sink: &mut dyn FnMut(WalkEvent)) {
                 let detail = e
                     .io_error()
                     .map_or_else(|| e.to_string(), |io| io.to_string());
-                sink(WalkEvent::Skip(Skipped {
+                sink(Event::Skip(Skipped {
                     path,
                     reason: SkipReason::Unreadable,
                     detail,
@@ -247,7 +229,7 @@ fn walk_root(root: &Path, opts: &WalkOptions, sink: &mut dyn FnMut(WalkEvent)) {
                 .is_some_and(|gi| excluded_by(gi, entry.path(), is_dir));
             if excluded || (!opts.no_ignore && is_ignored(&stack, entry.path(), is_dir)) {
                 let display = display_for(root, &abs_root, entry.path());
-                sink(WalkEvent::Skip(Skipped {
+                sink(Event::Skip(Skipped {
                     path: display,
                     reason: SkipReason::Ignored,
                     detail: String::new(),
@@ -271,19 +253,15 @@ fn walk_root(root: &Path, opts: &WalkOptions, sink: &mut dyn FnMut(WalkEvent)) {
         }
         let display = display_for(root, &abs_root, entry.path());
         if ft.is_file() {
-            sink(WalkEvent::File(Candidate {
-                path: entry.path().to_path_buf(),
-                kind: kind::classify(&display),
-                display,
-            }));
+            sink(file_item(entry.path().to_path_buf(), display));
         } else if ft.is_symlink() {
-            sink(WalkEvent::Skip(Skipped {
+            sink(Event::Skip(Skipped {
                 path: display,
                 reason: SkipReason::Symlink,
                 detail: "symbolic links are not followed".into(),
             }));
         } else {
-            sink(WalkEvent::Skip(Skipped {
+            sink(Event::Skip(Skipped {
                 path: display,
                 reason: SkipReason::Special,
                 detail: "not a regular file".into(),
@@ -344,16 +322,4 @@ fn load_ignores(dir: &Path, git_root: Option<&Path>, inside_repo: bool) -> Optio
         return None;
     }
     builder.build().ok().filter(|gi| !gi.is_empty())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn display_paths_are_normalised() {
-        assert_eq!(display_path(Path::new("./a/b")), "a/b");
-        assert_eq!(display_path(Path::new(".")), ".");
-        assert_eq!(display_path(Path::new("a\\b")), "a/b");
-    }
 }

@@ -1,0 +1,101 @@
+//! What a scan reads: files and directories, the git index, standard input or
+//! a repository's history. Each input resolves the root its keysweep.toml is
+//! looked for in, then becomes a [`crate::source`] that the settings' one
+//! scanner runs.
+
+use super::settings::{Flags, Settings};
+use crate::config;
+use crate::error::Error;
+use crate::scan::ScanOutput;
+use crate::source::history::{HistoryOptions, HistorySource};
+use crate::source::tree::{self, TreeSource};
+use crate::source::{staged, MemorySource, Source};
+use std::path::PathBuf;
+
+/// Where the content of a scan comes from.
+#[derive(Debug, Clone)]
+pub enum Input {
+    /// Files and directories on disk.
+    Paths(Vec<PathBuf>),
+    /// The git index (`--staged`), limited by pathspecs.
+    Staged(Vec<PathBuf>),
+    /// Standard input, reported under this name.
+    Stdin(String),
+    /// Every blob in the history of a git repository (`--history`).
+    History(HistoryOptions),
+}
+
+/// A finished scan: its output and the directory relative paths start from.
+#[derive(Debug)]
+pub struct Scanned {
+    /// What the scanner produced (findings carry inline and allowlist
+    /// suppressions; baselines are the caller's).
+    pub out: ScanOutput,
+    /// Absolute directory that relative finding paths start from.
+    pub origin: PathBuf,
+}
+
+impl Input {
+    /// Resolves the settings for this input: keysweep.toml is looked for at
+    /// the scan root (for `--staged`, the top of the work tree).
+    pub fn settings(&self, flags: &Flags) -> Result<Settings, Error> {
+        let root = match self {
+            Input::Paths(paths) => config::scan_root(paths),
+            Input::Staged(_) => staged::toplevel()?,
+            Input::Stdin(_) => PathBuf::from("."),
+            Input::History(h) => config::scan_root(std::slice::from_ref(&h.repo)),
+        };
+        Settings::resolve(flags, &root)
+    }
+
+    /// Reads the input and scans it with the settings' scanner.
+    pub fn scan(&self, settings: &Settings) -> Result<Scanned, Error> {
+        let scanner = &settings.scanner;
+        let max = scanner.options().max_file_size;
+        fn run<S: Source>(settings: &Settings, source: &S) -> Scanned {
+            Scanned {
+                out: settings.scanner.run(source),
+                origin: source.origin(),
+            }
+        }
+        Ok(match self {
+            Input::Paths(paths) => {
+                tree::check_roots(paths)?;
+                let source = TreeSource {
+                    roots: paths.clone(),
+                    options: settings.walk.clone(),
+                };
+                run(settings, &source)
+            }
+            Input::Staged(specs) => {
+                let top = staged::toplevel()?;
+                // Staged paths are named, not walked: keysweep.toml excludes
+                // and the root .keysweepignore decide for them.
+                let source = staged::read(&top, specs, &|p| settings.is_excluded(p), max)?;
+                run(settings, &source)
+            }
+            Input::Stdin(name) => {
+                let mut bytes = Vec::new();
+                std::io::Read::read_to_end(&mut std::io::stdin().lock(), &mut bytes).map_err(
+                    |source| Error::Read {
+                        what: "input",
+                        path: "standard input".into(),
+                        source,
+                    },
+                )?;
+                let source = MemorySource::new(
+                    vec![(name.clone(), bytes)],
+                    Vec::new(),
+                    crate::util::paths::normalised_absolute(std::path::Path::new(".")),
+                );
+                run(settings, &source)
+            }
+            Input::History(h) => {
+                // Repository paths are matched against keysweep.toml excludes
+                // as if they were checked out under the repository root.
+                let source = HistorySource::open(h, scanner.rules(), &|p| settings.is_excluded(p))?;
+                run(settings, &source)
+            }
+        })
+    }
+}

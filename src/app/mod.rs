@@ -1,0 +1,42 @@
+//! The application layer: one module per command (`scan`, `fix`, `plan`,
+//! `baseline`, `init`, `rules`), each turning its parsed arguments into
+//! [`settings::Flags`], resolving [`settings::Settings`] once, and driving the
+//! library. `main.rs` only parses the command line and calls [`run`].
+
+pub mod baseline;
+pub mod fix;
+pub mod init;
+pub mod input;
+pub mod output;
+pub mod plan;
+pub mod progress;
+pub mod rules;
+pub mod scan;
+pub mod settings;
+
+use crate::cli::{Cli, Command, RulesCommand};
+use crate::error::Error;
+
+/// Process exit status of a run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    /// Nothing at or above the threshold.
+    Clean = 0,
+    /// Findings at or above the threshold, or a refused fix.
+    Findings = 1,
+    /// Usage, configuration or rule error.
+    Error = 2,
+}
+
+/// Runs a parsed command line, writing reports to stdout or `--output`.
+pub fn run(cli: Cli) -> Result<Exit, Error> {
+    match cli.command {
+        Command::Scan(args) => scan::run(args),
+        Command::Fix(args) => fix::run(args),
+        Command::Plan(args) => plan::run(args),
+        Command::Baseline(args) => baseline::run(args),
+        Command::Init(args) => init::run(args),
+        Command::Rules(RulesCommand::List { format, rules }) => rules::list(format, &rules),
+        Command::Rules(RulesCommand::Check { rules }) => rules::check(&rules),
+    }
+}

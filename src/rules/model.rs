@@ -1,0 +1,202 @@
+//! The compiled rule: what it means ([`RuleMeta`], all a reporter may see),
+//! how it matches ([`Matcher`]), how it rewrites ([`FixRule`]) and its
+//! examples. Built by `compile`, gated and looked up by [`super::RuleSet`].
+
+use super::checksum::Checksum;
+use crate::finding::Severity;
+use crate::kind::FileKind;
+use regex::bytes::Regex;
+use serde::Serialize;
+
+/// Migration advice carried by a rule.
+#[derive(Debug, Clone, Serialize)]
+pub struct Migration {
+    /// One or two sentences: what to do.
+    pub summary: String,
+    /// The legacy form, if there is a representative one.
+    pub before: Option<String>,
+    /// The form to migrate to.
+    pub after: Option<String>,
+    /// Where the advice comes from.
+    pub reference: Option<String>,
+}
+
+/// What a rule's fix promises, as listed by `rules list` (the edit itself is
+/// in [`FixRule`]).
+#[derive(Debug, Clone, Serialize)]
+pub struct FixMeta {
+    /// Flag the user must pass for the fix to be applied.
+    pub opt_in: Option<String>,
+    /// What else the user must do once the edit is applied.
+    pub note: Option<String>,
+}
+
+/// Everything about a rule that is data for people and reporters: no
+/// compiled regex, no gate. Serialises as one entry of `rules list --format
+/// json`.
+#[derive(Debug, Clone, Serialize)]
+pub struct RuleMeta {
+    /// Stable id (never reused or renamed).
+    pub id: String,
+    /// One-line title.
+    pub title: String,
+    /// What the rule detects and why it matters.
+    pub description: String,
+    /// Severity of every finding of this rule (after any override).
+    pub severity: Severity,
+    /// Finding class of the domain spec (`F1`…`F17`), if any.
+    pub class: Option<String>,
+    /// How likely a finding is a true positive: very-high, high, medium, low.
+    pub precision: String,
+    /// Free-form tags (SARIF `properties.tags`).
+    #[serde(skip)]
+    pub tags: Vec<String>,
+    /// Kinds the rule applies to; `None` means every kind.
+    pub kinds: Option<Vec<FileKind>>,
+    /// Kinds the rule never applies to.
+    pub not_kinds: Vec<FileKind>,
+    /// Path globs the rule is limited to (any of them), as written.
+    pub paths: Vec<String>,
+    /// Lowercase literals, one of which must occur in a file for the regex to run.
+    pub keywords: Vec<String>,
+    /// What to do about a finding.
+    pub migration: Migration,
+    /// The rewrite `keysweep fix` offers, if any.
+    pub fix: Option<FixMeta>,
+    /// Further reading.
+    pub references: Vec<String>,
+    /// Rule file the rule was defined in.
+    pub file: String,
+    /// 1-based line of the rule's `id` in that file.
+    pub line: usize,
+}
+
+impl RuleMeta {
+    /// The URL to show as help link: the migration reference or the first reference.
+    pub fn help_uri(&self) -> Option<&str> {
+        self.migration
+            .reference
+            .as_deref()
+            .or(self.references.first().map(String::as_str))
+    }
+}
+
+/// How a rule finds candidates and filters them.
+#[derive(Debug, Clone)]
+pub struct Matcher {
+    /// Path globs compiled.
+    pub(crate) path_set: Option<globset::GlobSet>,
+    /// The detection regex (byte-oriented, so invalid UTF-8 is never an error).
+    pub regex: Regex,
+    /// Index of the capture group holding the secret value.
+    pub secret_group: Option<usize>,
+    /// Required checksum of the secret and the expected outcome (`true` = valid).
+    pub checksum: Option<(Checksum, bool)>,
+    /// Minimum Shannon entropy (bits per char) of the secret.
+    pub min_entropy: Option<f64>,
+    /// Placeholder values: a secret (or match, without a secret group) matching any is dropped.
+    pub allow: Vec<Regex>,
+    /// A finding whose line matches any of these is dropped.
+    pub allow_line: Vec<Regex>,
+    /// The file must match every one of these for the rule to report.
+    pub file_requires: Vec<Regex>,
+    /// The rule reports nothing in a file matching any of these.
+    pub file_excludes: Vec<Regex>,
+}
+
+/// Opt-in switches a rule's fix may require (`[rule.fix] opt_in`), each
+/// matched by a `keysweep fix` flag of the same name.
+pub const FIX_OPT_INS: &[&str] = &["rename-secrets"];
+
+/// What a fix does to the text of its group.
+#[derive(Debug, Clone)]
+pub enum FixAction {
+    /// Replace the whole group with this literal text.
+    Replace(String),
+    /// Replace every match of each regex inside the group with its literal text.
+    Substitute(Vec<(Regex, String)>),
+}
+
+/// A rule's declared mechanical rewrite (`[rule.fix]`). Replacement text is
+/// literal: no capture expansion, so a fix can never copy a matched value
+/// somewhere else, and the fix group is never the secret group.
+#[derive(Debug, Clone)]
+pub struct FixRule {
+    /// Capture group whose text is rewritten; `None` = the whole match.
+    pub group: Option<usize>,
+    /// `scope = "line"`: rewrite the match's whole lines (terminators
+    /// included) instead of a group, e.g. to drop a value that follows it.
+    pub whole_lines: bool,
+    /// The rewrite.
+    pub action: FixAction,
+    /// Applied only when the user passes the flag of this name.
+    pub opt_in: Option<String>,
+    /// What else the user must do once the edit is applied (e.g. create the secret).
+    pub note: Option<String>,
+    /// No fix in a file matching any of these (e.g. one that already sets the
+    /// new variable: renaming would create a duplicate).
+    pub unless_file: Vec<Regex>,
+    /// No fix for a match whose context — its lines plus the next line —
+    /// matches any of these (e.g. a literal value next to the name).
+    pub unless_line: Vec<Regex>,
+}
+
+/// A rule example, run by `keysweep rules check`.
+#[derive(Debug, Clone)]
+pub struct Example {
+    /// File content to scan.
+    pub text: String,
+    /// Path to scan it as (decides the file kind).
+    pub path: String,
+    /// Whether the rule must produce a finding on it.
+    pub must_match: bool,
+    /// Byte span of the example in its rule file.
+    pub span: std::ops::Range<usize>,
+}
+
+/// Where a rule was defined.
+#[derive(Debug, Clone)]
+pub struct Origin {
+    /// Byte span of the whole rule table.
+    pub span: std::ops::Range<usize>,
+    /// Index of the source in the list the set was loaded from.
+    pub source_index: usize,
+}
+
+/// A checked, compiled rule.
+#[derive(Debug, Clone)]
+pub struct Rule {
+    /// What the rule means (the part reporters see).
+    pub meta: RuleMeta,
+    /// How it matches.
+    pub matcher: Matcher,
+    /// The mechanical rewrite `keysweep fix` applies, if the rule declares one.
+    pub fix: Option<FixRule>,
+    /// Examples that must and must not match.
+    pub examples: Vec<Example>,
+    /// Where the rule was defined.
+    pub origin: Origin,
+}
+
+impl Rule {
+    /// The rule id.
+    pub fn id(&self) -> &str {
+        &self.meta.id
+    }
+
+    /// Whether the rule applies to a file of this kind at this path.
+    pub fn applies_to(&self, kind: FileKind, rel_path: &str) -> bool {
+        if self.meta.not_kinds.contains(&kind) {
+            return false;
+        }
+        if let Some(kinds) = &self.meta.kinds {
+            if !kinds.contains(&kind) {
+                return false;
+            }
+        }
+        match &self.matcher.path_set {
+            Some(set) => set.is_match(rel_path),
+            None => true,
+        }
+    }
+}

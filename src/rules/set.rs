@@ -1,0 +1,195 @@
+//! [`RuleSet`]: the compiled rules, sorted by id, plus the keyword automaton
+//! that gates them. The only rule type the scanner sees.
+
+use super::model::{Rule, RuleMeta};
+use super::RuleSource;
+use crate::finding::Severity;
+use aho_corasick::AhoCorasick;
+
+/// The compiled rules plus the keyword automaton that gates them.
+#[derive(Debug, Clone)]
+pub struct RuleSet {
+    rules: Vec<Rule>,
+    sources: Vec<RuleSource>,
+    automaton: Option<AhoCorasick>,
+    /// Automaton pattern index → rules gated by that keyword.
+    keyword_rules: Vec<Vec<usize>>,
+    /// Rules with no keyword: they always run.
+    ungated: Vec<usize>,
+}
+
+impl RuleSet {
+    /// Builds the set and its keyword gate. Fails only if the automaton
+    /// cannot be built (keywords beyond the automaton's size limits).
+    pub(super) fn from_rules(
+        mut rules: Vec<Rule>,
+        sources: Vec<RuleSource>,
+    ) -> Result<RuleSet, aho_corasick::BuildError> {
+        rules.sort_by(|a, b| a.meta.id.cmp(&b.meta.id));
+        let mut patterns: Vec<String> = Vec::new();
+        let mut keyword_rules: Vec<Vec<usize>> = Vec::new();
+        let mut ungated = Vec::new();
+        for (i, rule) in rules.iter().enumerate() {
+            if rule.meta.keywords.is_empty() {
+                ungated.push(i);
+            }
+            for kw in &rule.meta.keywords {
+                match patterns.iter().position(|p| p == kw) {
+                    Some(p) => keyword_rules[p].push(i),
+                    None => {
+                        patterns.push(kw.clone());
+                        keyword_rules.push(vec![i]);
+                    }
+                }
+            }
+        }
+        let automaton = if patterns.is_empty() {
+            None
+        } else {
+            Some(
+                AhoCorasick::builder()
+                    .ascii_case_insensitive(true)
+                    .build(&patterns)?,
+            )
+        };
+        Ok(RuleSet {
+            rules,
+            sources,
+            automaton,
+            keyword_rules,
+            ungated,
+        })
+    }
+
+    /// The rules, sorted by id.
+    pub fn rules(&self) -> &[Rule] {
+        &self.rules
+    }
+
+    /// What reporters may see of the rules, in the same order.
+    pub fn meta(&self) -> Vec<RuleMeta> {
+        self.rules.iter().map(|r| r.meta.clone()).collect()
+    }
+
+    /// The sources the rules were loaded from (for diagnostics).
+    pub fn sources(&self) -> &[RuleSource] {
+        &self.sources
+    }
+
+    /// Looks a rule up by id.
+    pub fn get(&self, id: &str) -> Option<&Rule> {
+        self.rules
+            .binary_search_by(|r| r.meta.id.as_str().cmp(id))
+            .ok()
+            .map(|i| &self.rules[i])
+    }
+
+    /// Marks in `active` (indexed like [`RuleSet::rules`]) every rule whose
+    /// keyword gate passes for `haystack`: one Aho-Corasick pass, stopping early
+    /// once every gated rule is active.
+    pub fn gate(&self, haystack: &[u8], active: &mut Vec<bool>) {
+        active.clear();
+        active.resize(self.rules.len(), false);
+        for &i in &self.ungated {
+            active[i] = true;
+        }
+        let Some(ac) = &self.automaton else { return };
+        // Count gated rules still inactive so the pass can stop early; no
+        // per-file allocation.
+        let mut remaining = self.rules.len() - self.ungated.len();
+        for m in ac.find_overlapping_iter(haystack) {
+            for &r in &self.keyword_rules[m.pattern().as_usize()] {
+                if !active[r] {
+                    active[r] = true;
+                    remaining -= 1;
+                }
+            }
+            if remaining == 0 {
+                break;
+            }
+        }
+    }
+
+    /// Every distinct keyword, sorted (used by `rules list` and the benchmark).
+    pub fn keywords(&self) -> Vec<String> {
+        let mut k: Vec<String> = self
+            .rules
+            .iter()
+            .flat_map(|r| r.meta.keywords.clone())
+            .collect();
+        k.sort();
+        k.dedup();
+        k
+    }
+
+    /// Keeps only the rules for which `keep` is true.
+    pub fn retain(&mut self, keep: impl Fn(&Rule) -> bool) {
+        let rules: Vec<Rule> = std::mem::take(&mut self.rules)
+            .into_iter()
+            .filter(|r| keep(r))
+            .collect();
+        let sources = std::mem::take(&mut self.sources);
+        // A subset of keywords that built before builds again.
+        if let Ok(set) = RuleSet::from_rules(rules, sources) {
+            *self = set;
+        }
+    }
+
+    /// Changes the severity of a rule; false if no rule has that id.
+    pub fn set_severity(&mut self, id: &str, severity: Severity) -> bool {
+        match self.rules.iter_mut().find(|r| r.meta.id == id) {
+            Some(r) => {
+                r.meta.severity = severity;
+                true
+            }
+            None => false,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn set(rules: &[(&str, &[&str])]) -> RuleSet {
+        let mut text = String::new();
+        for (id, kws) in rules {
+            let kws: Vec<String> = kws.iter().map(|k| format!("{k:?}")).collect();
+            text.push_str(&format!(
+                "[[rule]]\nid = {id:?}\ntitle = \"t\"\ndescription = \"d\"\nseverity = \"low\"\nkeywords = [{}]\nregex = 'x'\nmust_match = [\"x\"]\n[rule.migration]\nsummary = \"s\"\n",
+                kws.join(", ")
+            ));
+        }
+        RuleSet::load(vec![RuleSource {
+            name: "t.toml".into(),
+            text,
+        }])
+        .expect("test rules load")
+    }
+
+    fn gated(rs: &RuleSet, text: &str) -> Vec<String> {
+        let mut active = Vec::new();
+        rs.gate(text.as_bytes(), &mut active);
+        rs.rules()
+            .iter()
+            .zip(active)
+            .filter(|(_, a)| *a)
+            .map(|(r, _)| r.meta.id.clone())
+            .collect()
+    }
+
+    #[test]
+    fn contained_and_overlapping_keywords_all_open_their_gates() {
+        let rs = set(&[
+            ("a", &["localstack"]),
+            ("b", &["localstack_api_key"]),
+            ("c", &["abc"]),
+            ("d", &["bcd"]),
+            ("e", &["zzz"]),
+        ]);
+        assert_eq!(gated(&rs, "export LOCALSTACK_API_KEY=1"), vec!["a", "b"]);
+        assert_eq!(gated(&rs, "xabcdx"), vec!["c", "d"]);
+        assert_eq!(gated(&rs, "nothing here"), Vec::<String>::new());
+        assert_eq!(gated(&rs, "LocalStack"), vec!["a"]);
+    }
+}

@@ -1,0 +1,449 @@
+//! The matching engine for one buffer: keyword gate → each active rule's
+//! regex → secret filters, allowlists, file context → findings with
+//! positions, redacted snippets, fingerprints, fix edits and the judge's
+//! suppression verdict. Knows nothing about where the bytes came from.
+
+use super::location::{self, Cursor};
+use super::ScanOptions;
+use crate::finding::{
+    content_digest, secret_hash, Directive, Edit, Finding, Fix, Judge, SecretView,
+};
+use crate::kind::FileKind;
+use crate::rules::{FixAction, FixRule, Rule, RuleSet};
+use std::collections::HashMap;
+use std::ops::Range;
+
+/// Per-thread reusable state of the engine.
+#[derive(Debug, Default)]
+pub struct Scratch {
+    active: Vec<bool>,
+}
+
+/// Result of scanning one buffer.
+#[derive(Debug, Default)]
+pub struct FileScan {
+    /// Findings, sorted by position then rule id.
+    pub findings: Vec<Finding>,
+    /// Rules that hit their per-file cap.
+    pub truncated: Vec<String>,
+}
+
+/// A match that survived every filter, before positions are computed.
+struct Hit {
+    rule: usize,
+    whole: Range<usize>,
+    focus: Range<usize>,
+    secret: Option<Range<usize>>,
+    /// (range, replacement) pairs from the rule's fix, in content order.
+    edits: Vec<(Range<usize>, String)>,
+}
+
+/// The edits a rule's fix makes to one match: literal replacements inside the
+/// fix group (or the match's lines), minus no-ops. Text that is not valid
+/// UTF-8 is never edited. Only called for matches without a secret.
+fn fix_edits(
+    fix: &FixRule,
+    caps: &regex::bytes::Captures<'_>,
+    content: &[u8],
+) -> Vec<(Range<usize>, String)> {
+    let Some(g) = caps.get(fix.group.unwrap_or(0)) else {
+        return Vec::new();
+    };
+    let target = if fix.whole_lines {
+        let start = location::line_bounds(content, g.start()).start;
+        let last = g.end().max(g.start() + 1) - 1;
+        let end = memchr::memchr(b'\n', &content[last.min(content.len())..])
+            .map_or(content.len(), |i| last + i + 1);
+        start..end.max(start)
+    } else {
+        g.range()
+    };
+    let text = &content[target.clone()];
+    if std::str::from_utf8(text).is_err() {
+        return Vec::new();
+    }
+    let mut edits: Vec<(Range<usize>, String)> = match &fix.action {
+        FixAction::Replace(r) => vec![(target.clone(), r.clone())],
+        FixAction::Substitute(pairs) => pairs
+            .iter()
+            .flat_map(|(re, with)| {
+                re.find_iter(text).filter(|m| !m.is_empty()).map(|m| {
+                    (
+                        target.start + m.start()..target.start + m.end(),
+                        with.clone(),
+                    )
+                })
+            })
+            .collect(),
+    };
+    edits.retain(|(r, with)| content[r.clone()] != *with.as_bytes());
+    edits.sort_by_key(|(r, _)| (r.start, r.end));
+    edits
+}
+
+/// Whether a fix's `unless_line` patterns leave this match alone. The context
+/// is the match's lines plus the line after it, so a value on the next line
+/// (Kubernetes `name:` / `value:` pairs) is seen too.
+pub(crate) fn fix_context_ok(fix: &FixRule, content: &[u8], m: Range<usize>) -> bool {
+    if fix.unless_line.is_empty() {
+        return true;
+    }
+    let start = location::line_bounds(content, m.start).start;
+    let after = |from: usize| {
+        memchr::memchr(b'\n', &content[from.min(content.len())..])
+            .map_or(content.len(), |i| from + i)
+    };
+    // A match ending with its newline already reaches the next line.
+    let first_end = if m.end > m.start && content[m.end - 1] == b'\n' {
+        m.end - 1
+    } else {
+        after(m.end)
+    };
+    let end = after(first_end + 1).min(content.len());
+    let window = &content[start..end.max(start)];
+    !fix.unless_line.iter().any(|r| r.is_match(window))
+}
+
+fn entropy(bytes: &[u8]) -> f64 {
+    if bytes.is_empty() {
+        return 0.0;
+    }
+    let mut counts = [0u32; 256];
+    for &b in bytes {
+        counts[b as usize] += 1;
+    }
+    let n = bytes.len() as f64;
+    counts
+        .iter()
+        .filter(|&&c| c > 0)
+        .map(|&c| {
+            let p = c as f64 / n;
+            -p * p.log2()
+        })
+        .sum()
+}
+
+/// Trims ASCII whitespace at both ends: rules often consume the separator
+/// before a name (a newline included), which must not move the reported line.
+fn trim(content: &[u8], mut r: Range<usize>) -> Range<usize> {
+    while r.end > r.start && content[r.end - 1].is_ascii_whitespace() {
+        r.end -= 1;
+    }
+    while r.start < r.end && content[r.start].is_ascii_whitespace() {
+        r.start += 1;
+    }
+    r
+}
+
+/// Runs one rule over `content`, appending surviving hits.
+fn run_rule(
+    rule: &Rule,
+    index: usize,
+    content: &[u8],
+    opts: &ScanOptions,
+    hits: &mut Vec<Hit>,
+) -> bool {
+    let mut context_ok: Option<bool> = None;
+    let mut fix_file_ok: Option<bool> = None;
+    let mut line_verdict: Option<(Range<usize>, bool)> = None;
+    let mut fix_line: Option<(Range<usize>, bool)> = None;
+    let mut count = 0;
+    for caps in rule.matcher.regex.captures_iter(content) {
+        let Some(m) = caps.get(0) else { continue };
+        if m.is_empty() {
+            continue;
+        }
+        let secret = rule
+            .matcher
+            .secret_group
+            .and_then(|g| caps.get(g))
+            .filter(|s| !s.is_empty());
+        let value = secret.map_or(m.as_bytes(), |s| s.as_bytes());
+        if let (Some((alg, expect)), Some(s)) = (rule.matcher.checksum, secret) {
+            if alg.verify(s.as_bytes()) != expect {
+                continue;
+            }
+        }
+        if let (Some(min), Some(s)) = (rule.matcher.min_entropy, secret) {
+            if entropy(s.as_bytes()) < min {
+                continue;
+            }
+        }
+        if rule.matcher.allow.iter().any(|a| a.is_match(value)) {
+            continue;
+        }
+        let whole = trim(content, m.range());
+        if !rule.matcher.allow_line.is_empty() {
+            // Matches come in offset order: reuse the verdict for the previous
+            // match's line. Recomputing the bounds of one huge line for every
+            // match on it would make a scan quadratic in the line length.
+            let cached = line_verdict
+                .as_ref()
+                .filter(|(line, _)| line.start <= whole.start && whole.start <= line.end);
+            let allowed = match cached {
+                Some((_, allowed)) => *allowed,
+                None => {
+                    let line = location::line_bounds(content, whole.start);
+                    let allowed = rule
+                        .matcher
+                        .allow_line
+                        .iter()
+                        .any(|a| a.is_match(&content[line.clone()]));
+                    line_verdict = Some((line, allowed));
+                    allowed
+                }
+            };
+            if allowed {
+                continue;
+            }
+        }
+        // Whole-file conditions are evaluated once, and only for files where
+        // the rule has a candidate hit.
+        let ok = *context_ok.get_or_insert_with(|| {
+            rule.matcher
+                .file_requires
+                .iter()
+                .all(|r| r.is_match(content))
+                && !rule
+                    .matcher
+                    .file_excludes
+                    .iter()
+                    .any(|r| r.is_match(content))
+        });
+        if !ok {
+            return false;
+        }
+        let focus = secret.map_or(whole.clone(), |s| s.range());
+        // A finding that holds a credential value is never fixed (rules
+        // with a secret group cannot declare a fix; this is the backstop).
+        let edits = match (&rule.fix, secret) {
+            (Some(f), None) => {
+                let file_ok = *fix_file_ok
+                    .get_or_insert_with(|| !f.unless_file.iter().any(|r| r.is_match(content)));
+                // Every single-line match on one line has the same context
+                // window (that line and the next), so the verdict is kept per
+                // line, as for `allow_line` above.
+                let cached = fix_line
+                    .as_ref()
+                    .filter(|(line, _)| line.start <= m.start() && m.end() <= line.end);
+                let context_ok = file_ok
+                    && match cached {
+                        Some((_, ok)) => *ok,
+                        None => {
+                            let ok = fix_context_ok(f, content, m.range());
+                            let line = location::line_bounds(content, m.start());
+                            if m.end() <= line.end {
+                                fix_line = Some((line, ok));
+                            }
+                            ok
+                        }
+                    };
+                if context_ok {
+                    fix_edits(f, &caps, content)
+                } else {
+                    Vec::new()
+                }
+            }
+            _ => Vec::new(),
+        };
+        hits.push(Hit {
+            rule: index,
+            whole,
+            focus,
+            secret: secret.map(|s| s.range()),
+            edits,
+        });
+        count += 1;
+        if count >= opts.max_matches_per_rule {
+            return true;
+        }
+    }
+    false
+}
+
+/// Scans one buffer as a file of `kind` at `path` (the reported path).
+/// `judge` decides each finding's suppression while the raw line is at hand.
+pub fn scan_content(
+    rules: &RuleSet,
+    path: &str,
+    kind: FileKind,
+    content: &[u8],
+    opts: &ScanOptions,
+    judge: &dyn Judge,
+    scratch: &mut Scratch,
+) -> FileScan {
+    let active = &mut scratch.active;
+    rules.gate(content, active);
+    let mut hits = Vec::new();
+    let mut truncated = Vec::new();
+    for (i, rule) in rules.rules().iter().enumerate() {
+        if !active[i] || !rule.applies_to(kind, path) {
+            continue;
+        }
+        if run_rule(rule, i, content, opts, &mut hits) {
+            truncated.push(rule.meta.id.clone());
+        }
+    }
+    if hits.is_empty() {
+        return FileScan {
+            findings: Vec::new(),
+            truncated,
+        };
+    }
+    hits.sort_by_key(|h| (h.focus.start, h.rule));
+    let mut secrets: Vec<Range<usize>> = hits.iter().filter_map(|h| h.secret.clone()).collect();
+    secrets.sort_by_key(|r| (r.start, r.end));
+    secrets.dedup();
+    let mut cursor = Cursor::new(content);
+    // Edits may lie before their finding's focus: a second cursor keeps both
+    // query sequences (nearly) monotonic.
+    let mut edit_cursor = Cursor::new(content);
+    let digest = hits
+        .iter()
+        .any(|h| !h.edits.is_empty())
+        .then(|| content_digest(content));
+    let mut occurrences: HashMap<(usize, String), usize> = HashMap::new();
+    // Hits are in offset order; consecutive hits on one line share its
+    // bounds and its inline directive: recomputing them per hit would make a
+    // file with many hits on one huge line quadratic (see `run_rule`).
+    let mut line: Option<(Range<usize>, Option<Directive>)> = None;
+    let findings = hits
+        .into_iter()
+        .map(|h| {
+            let rule = &rules.rules()[h.rule];
+            let location = cursor.location(h.focus.clone());
+            let secret = h.secret.as_ref().map(|s| {
+                SecretView::new(
+                    &String::from_utf8_lossy(&content[s.clone()]),
+                    opts.show_secrets,
+                )
+            });
+            let key = match &secret {
+                Some(s) => s.hash().to_string(),
+                None => normalise_ws(&content[h.whole.clone()]),
+            };
+            let n = occurrences.entry((h.rule, key.clone())).or_insert(0);
+            let fingerprint = fingerprint(&rule.meta.id, path, &key, *n);
+            *n += 1;
+            let fix = match (&rule.fix, &digest) {
+                (Some(f), Some(d)) if !h.edits.is_empty() => Some(Fix {
+                    edits: h
+                        .edits
+                        .iter()
+                        .map(|(r, with)| Edit {
+                            location: edit_cursor.location(r.clone()),
+                            original: String::from_utf8_lossy(&content[r.clone()]).into_owned(),
+                            replacement: with.clone(),
+                        })
+                        .collect(),
+                    opt_in: f.opt_in.clone(),
+                    note: f.note.clone(),
+                    content_digest: d.clone(),
+                }),
+                _ => None,
+            };
+            let match_hash = match &secret {
+                Some(s) => s.hash().to_string(),
+                None => secret_hash(&key),
+            };
+            let start = h.focus.start;
+            let (line, on_line) = match &line {
+                Some((l, d)) if l.start <= start && start <= l.end => (l.clone(), d.clone()),
+                _ => {
+                    let l = location::line_bounds(content, start);
+                    let d = judge.directive(&content[l.clone()]);
+                    line.insert((l, d)).clone()
+                }
+            };
+            // The first line carrying a directive decides, whether or not it
+            // covers this rule: a scoped directive for other rules does not
+            // open the way to one further down a multi-line match.
+            let directive = on_line.or_else(|| {
+                last_line(content, &h, &line).and_then(|last| judge.directive(&content[last]))
+            });
+            let value = &content[h.secret.clone().unwrap_or_else(|| h.whole.clone())];
+            let suppression = judge.judge(&rule.meta.id, value, directive.as_ref());
+            Finding {
+                rule_id: rule.meta.id.clone(),
+                severity: rule.meta.severity,
+                path: path.to_string(),
+                location,
+                snippet: location::snippet_on_line(
+                    content,
+                    line,
+                    h.focus,
+                    &secrets,
+                    opts.show_secrets,
+                ),
+                secret,
+                fingerprint,
+                fix,
+                match_hash,
+                suppression,
+                commit: None,
+            }
+        })
+        .collect();
+    FileScan {
+        findings,
+        truncated,
+    }
+}
+
+/// For a match that spans lines, the line where it ends (an inline
+/// directive may sit there, e.g. after a Kubernetes `value:`); `None` when
+/// the match ends on `first`, the line where the reported part starts. The
+/// raw lines are only handed to the judge here, where the content is at
+/// hand; findings carry a redacted snippet.
+fn last_line(content: &[u8], h: &Hit, first: &Range<usize>) -> Option<Range<usize>> {
+    let last_byte = h.whole.end.saturating_sub(1).max(h.whole.start);
+    if first.start <= last_byte && last_byte <= first.end {
+        return None;
+    }
+    let last = location::line_bounds(content, last_byte);
+    (last != *first).then_some(last)
+}
+
+fn normalise_ws(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Line-independent identity of a finding: rule, path, what was found, and
+/// how many identical findings precede it in the file.
+pub fn fingerprint(rule_id: &str, path: &str, key: &str, occurrence: usize) -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    for part in [
+        b"keysweep-fp-v1".as_slice(),
+        rule_id.as_bytes(),
+        path.as_bytes(),
+        key.as_bytes(),
+    ] {
+        h.update(part);
+        h.update([0]);
+    }
+    let hex = format!("{:x}", h.finalize());
+    format!("{}:{occurrence}", &hex[..32])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entropy_orders_placeholders_below_keys() {
+        assert!(entropy(b"xxxxxxxxxx") < 0.1);
+        assert!(entropy(b"1n5HqMitb2") > 3.0);
+    }
+
+    #[test]
+    fn fingerprints_ignore_line_numbers_but_not_occurrences() {
+        let a = fingerprint("r", "p", "k", 0);
+        assert_eq!(a, fingerprint("r", "p", "k", 0));
+        assert_ne!(a, fingerprint("r", "p", "k", 1));
+        assert_ne!(a, fingerprint("r", "q", "k", 0));
+    }
+}
