@@ -1,9 +1,9 @@
 //! `keysweep baseline`: accept today's findings (or prune stale entries).
 
+use super::exit::Exit;
 use super::fix::tree_flags;
 use super::input::{Input, Scanned};
 use super::scan::history_input;
-use super::Exit;
 use crate::cli::BaselineArgs;
 use crate::error::Error;
 use crate::suppress::{self, baseline::Baseline};

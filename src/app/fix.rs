@@ -1,9 +1,9 @@
 //! `keysweep fix`: rewrite what rules declare safe, as a diff or in place.
 
+use super::exit::Exit;
 use super::input::{Input, Scanned};
 use super::output::{no_color_env, write_output};
 use super::settings::Flags;
-use super::Exit;
 use crate::cli::{FixArgs, TreeArgs};
 use crate::error::Error;
 use crate::fix;

@@ -1,6 +1,6 @@
 //! `keysweep init`: write the commented starter keysweep.toml.
 
-use super::Exit;
+use super::exit::Exit;
 use crate::cli::InitArgs;
 use crate::config;
 use crate::error::Error;

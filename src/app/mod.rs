@@ -4,6 +4,7 @@
 //! library. `main.rs` only parses the command line and calls [`run`].
 
 pub mod baseline;
+mod exit;
 pub mod fix;
 pub mod init;
 pub mod input;
@@ -14,19 +15,10 @@ pub mod rules;
 pub mod scan;
 pub mod settings;
 
+pub use exit::Exit;
+
 use crate::cli::{Cli, Command, RulesCommand};
 use crate::error::Error;
-
-/// Process exit status of a run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Exit {
-    /// Nothing at or above the threshold.
-    Clean = 0,
-    /// Findings at or above the threshold, or a refused fix.
-    Findings = 1,
-    /// Usage, configuration or rule error.
-    Error = 2,
-}
 
 /// Runs a parsed command line, writing reports to stdout or `--output`.
 pub fn run(cli: Cli) -> Result<Exit, Error> {

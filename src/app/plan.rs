@@ -1,9 +1,9 @@
 //! `keysweep plan`: the migration plan of a tree, as Markdown or JSON.
 
+use super::exit::Exit;
 use super::fix::tree_flags;
 use super::input::{Input, Scanned};
 use super::output::write_output;
-use super::Exit;
 use crate::cli::{PlanArgs, PlanFormat};
 use crate::error::Error;
 use crate::plan::Plan;

@@ -1,8 +1,8 @@
 //! `keysweep rules list` and `keysweep rules check`.
 
+use super::exit::Exit;
 use super::output::write_output;
 use super::settings::{Flags, Settings};
-use super::Exit;
 use crate::cli::{ListFormat, RuleArgs};
 use crate::config::Config;
 use crate::error::{Error, RuleErrors};

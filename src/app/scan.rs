@@ -1,11 +1,11 @@
 //! `keysweep scan`: scan an input, apply the baseline, print the report and
 //! decide the exit code.
 
+use super::exit::Exit;
 use super::input::{Input, Scanned};
 use super::output::{no_color_env, write_output};
 use super::progress;
 use super::settings::Flags;
-use super::Exit;
 use crate::cli::{HistoryArgs, ScanArgs};
 use crate::error::Error;
 use crate::report::{self, Format, Report};

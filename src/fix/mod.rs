@@ -12,64 +12,20 @@
 
 pub mod diff;
 pub mod edit;
+mod refusal;
 pub mod write;
 
-use crate::finding::{Finding, Severity, SkipReason};
+pub use refusal::Refusal;
+
+use crate::finding::{Finding, Severity};
 use crate::kind;
 use crate::scan::{location, read, Scanner};
-use edit::{ApplyError, Conflict, LineEnding, PlannedEdit};
+use edit::{Conflict, LineEnding, PlannedEdit};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 /// Passes over one file before its fixes are declared non-converging.
 pub const MAX_PASSES: usize = 8;
-
-/// Why a file was left untouched.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Refusal {
-    /// The file's bytes differ from the ones the edits were computed on.
-    Changed,
-    /// The path is no longer a regular file (symlink, directory, vanished).
-    NotRegular(String),
-    /// An I/O error (permissions, full disk, ...).
-    Io(String),
-    /// UTF-16 files are scanned but never rewritten.
-    Utf16,
-    /// The file cannot be read as the scan read it.
-    Unreadable {
-        /// The skip reason.
-        reason: SkipReason,
-        /// What happened.
-        detail: String,
-    },
-    /// Rescanning after each pass kept offering edits.
-    NoConvergence {
-        /// The rules involved.
-        rules: Vec<String>,
-    },
-    /// An edit did not fit the text it was computed on (a scanner bug).
-    Internal(ApplyError),
-}
-
-impl std::fmt::Display for Refusal {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Refusal::Changed => {
-                f.write_str("the file changed since it was scanned; run keysweep fix again")
-            }
-            Refusal::NotRegular(d) => write!(f, "not a regular file any more ({d})"),
-            Refusal::Io(e) => write!(f, "I/O error: {e}"),
-            Refusal::Utf16 => f.write_str("UTF-16 files are not rewritten; edit it by hand"),
-            Refusal::Unreadable { reason, detail } => write!(f, "{}: {detail}", reason.as_str()),
-            Refusal::NoConvergence { rules } => write!(
-                f,
-                "fixes do not converge after {MAX_PASSES} passes (rules {}); check their fix sections",
-                rules.join(", ")
-            ),
-            Refusal::Internal(e) => write!(f, "internal edit error: {e}"),
-        }
-    }
-}
 
 /// Options of a fix run.
 #[derive(Debug, Clone, Default)]
@@ -255,6 +211,7 @@ pub fn fix_file(
         rules_involved.sort();
         rules_involved.dedup();
         return refuse(Refusal::NoConvergence {
+            passes: MAX_PASSES,
             rules: rules_involved,
         });
     }

@@ -3,7 +3,7 @@
 //! stays on one file system and is atomic), copy the permissions, flush to
 //! disk, re-check the original once more, then rename over it.
 
-use super::Refusal;
+use super::refusal::Refusal;
 use std::io::Write as _;
 use std::path::Path;
 

@@ -2,11 +2,11 @@
 //! is collected (not just the first) and reported with a span into the file.
 
 use super::checksum::Checksum;
+use super::model::RuleSource;
 use super::model::{
     Example, FixAction, FixMeta, FixRule, Matcher, Migration, Origin, Rule, RuleMeta, FIX_OPT_INS,
 };
 use super::spec::{ExampleSpec, FixSpec, RuleFileSpec, RuleSpec};
-use super::RuleSource;
 use crate::error::{shared_source, ProblemKind, RuleErrors, SharedSource, SourceProblem};
 use crate::finding::Severity;
 use crate::kind::{self, FileKind};

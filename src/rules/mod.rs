@@ -21,21 +21,13 @@ pub mod spec;
 
 pub use checksum::Checksum;
 pub use model::{
-    Example, FixAction, FixMeta, FixRule, Matcher, Migration, Origin, Rule, RuleMeta, FIX_OPT_INS,
+    Example, FixAction, FixMeta, FixRule, Matcher, Migration, Origin, Rule, RuleMeta, RuleSource,
+    FIX_OPT_INS,
 };
 pub use set::RuleSet;
 
 use crate::error::{shared_source, Error, ProblemKind, RuleErrors, SourceProblem};
 use std::path::Path;
-
-/// A rule file's name and text.
-#[derive(Debug, Clone)]
-pub struct RuleSource {
-    /// Name shown in diagnostics (file name or path).
-    pub name: String,
-    /// The TOML text.
-    pub text: String,
-}
 
 impl RuleSource {
     /// The embedded default pack.

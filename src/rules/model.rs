@@ -8,6 +8,15 @@ use crate::kind::FileKind;
 use regex::bytes::Regex;
 use serde::Serialize;
 
+/// A rule file's name and text.
+#[derive(Debug, Clone)]
+pub struct RuleSource {
+    /// Name shown in diagnostics (file name or path).
+    pub name: String,
+    /// The TOML text.
+    pub text: String,
+}
+
 /// Migration advice carried by a rule.
 #[derive(Debug, Clone, Serialize)]
 pub struct Migration {

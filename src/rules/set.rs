@@ -1,8 +1,8 @@
 //! [`RuleSet`]: the compiled rules, sorted by id, plus the keyword automaton
 //! that gates them. The only rule type the scanner sees.
 
+use super::model::RuleSource;
 use super::model::{Rule, RuleMeta};
-use super::RuleSource;
 use crate::finding::Severity;
 use aho_corasick::AhoCorasick;
 

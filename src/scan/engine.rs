@@ -4,7 +4,7 @@
 //! suppression verdict. Knows nothing about where the bytes came from.
 
 use super::location::{self, Cursor};
-use super::ScanOptions;
+use super::options::ScanOptions;
 use crate::finding::{
     content_digest, secret_hash, Directive, Edit, Finding, Fix, Judge, SecretView,
 };

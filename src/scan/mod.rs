@@ -10,10 +10,12 @@
 
 pub mod engine;
 pub mod location;
+mod options;
 pub mod progress;
 pub mod read;
 
 pub use engine::{fingerprint, FileScan};
+pub use options::{ScanOptions, DEFAULT_MAX_FILE_SIZE, DEFAULT_MAX_MATCHES_PER_RULE};
 
 use crate::finding::{Finding, Judge, NoJudge, ScanStats, SkipReason, Skipped};
 use crate::kind::FileKind;
@@ -24,38 +26,10 @@ use rayon::prelude::*;
 use std::sync::Arc;
 use std::time::Instant;
 
-/// Default per-file size cap (8 MiB).
-pub const DEFAULT_MAX_FILE_SIZE: u64 = 8 << 20;
-/// Default cap on findings of one rule in one file.
-pub const DEFAULT_MAX_MATCHES_PER_RULE: usize = 1000;
 /// Up to this many items (when the source knows its size) are scanned on the
 /// calling thread: a pre-commit run of a few files would spend more time
 /// building a pool than scanning.
 const INLINE_ITEMS: usize = 1;
-
-/// Options that change what a scan reports.
-#[derive(Debug, Clone)]
-pub struct ScanOptions {
-    /// Keep raw secrets in findings (`--show-secrets`).
-    pub show_secrets: bool,
-    /// Stop a rule after this many findings in one file (counted as truncated).
-    pub max_matches_per_rule: usize,
-    /// Skip files larger than this.
-    pub max_file_size: u64,
-    /// Worker threads (0 = one per core).
-    pub threads: usize,
-}
-
-impl Default for ScanOptions {
-    fn default() -> Self {
-        ScanOptions {
-            show_secrets: false,
-            max_matches_per_rule: DEFAULT_MAX_MATCHES_PER_RULE,
-            max_file_size: DEFAULT_MAX_FILE_SIZE,
-            threads: 0,
-        }
-    }
-}
 
 /// Everything a scan produced.
 #[derive(Debug, Default)]

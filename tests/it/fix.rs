@@ -353,17 +353,41 @@ fn unreadable_files_are_untouched() {
     )]);
     let p = dir.path().join("locked.sh");
     std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o000)).unwrap();
-    if std::fs::read(&p).is_ok() {
-        // Running as root: permissions do not stop reads, nothing to test here.
-        return;
-    }
-    let o = ks(dir.path(), &["fix", "--write"]);
+    // Root reads any file whatever its mode (CI runs as root): run keysweep
+    // as an unprivileged user then, so the file really is unreadable to it.
+    let o = if std::fs::read(&p).is_ok() {
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+        unprivileged(dir.path(), &["fix", "--write"])
+    } else {
+        ks(dir.path(), &["fix", "--write"])
+    };
     assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert!(stderr(&o).contains("0 file(s) rewritten"), "{}", stderr(&o));
     std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o644)).unwrap();
     assert_eq!(
         std::fs::read(&p).unwrap(),
         b"export LOCALSTACK_API_KEY=$LOCALSTACK_API_KEY\n"
     );
+}
+
+/// Runs keysweep in `dir` as the unprivileged user `nobody` (uid 65534),
+/// with `setpriv` from util-linux.
+#[cfg(unix)]
+fn unprivileged(dir: &std::path::Path, args: &[&str]) -> std::process::Output {
+    std::process::Command::new("setpriv")
+        .args([
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+            "--",
+            env!("CARGO_BIN_EXE_keysweep"),
+        ])
+        .args(args)
+        .args(rule_args())
+        .current_dir(dir)
+        .env_remove("NO_COLOR")
+        .output()
+        .expect("setpriv (util-linux) runs keysweep as an unprivileged user")
 }
 
 #[test]
@@ -655,11 +679,8 @@ fn demo_diff_applies_and_matches_write_with_the_default_pack() {
     let after_write = snapshot(written.path());
     assert_ne!(after_write, before);
 
-    if std::process::Command::new("git")
-        .arg("--version")
-        .output()
-        .is_ok()
     {
+        // git is part of every environment keysweep is tested in.
         let patch = dry.path().join("fix.patch");
         std::fs::write(&patch, &diff).unwrap();
         let applied = std::process::Command::new("git")
@@ -805,5 +826,54 @@ fn default_pack_renames_only_where_it_is_safe() {
     assert_eq!(
         after[Path::new("define-then-read.sh")],
         before[Path::new("define-then-read.sh")]
+    );
+}
+
+/// `fix` rescans every file with the scan's own settings: a finding that
+/// keysweep.toml allowlists stays as it is even when the same file has
+/// another fixable finding (it used to be rewritten with it).
+#[test]
+fn fix_leaves_allowlisted_findings_alone_beside_fixable_ones() {
+    let dir = temp_tree(&[
+        (
+            "run.sh",
+            b"export LOCALSTACK_API_KEY=$A\nLOCALSTACK_API_KEY=$B\n",
+        ),
+        (
+            "keysweep.toml",
+            b"[allowlist.rules]\n\"localstack.api-key.variable\" = [\"^export\"]\n",
+        ),
+    ]);
+    let scan = json(&run_in(
+        dir.path(),
+        &["scan", ".", "--format", "json", "--fail-on", "never"],
+    ));
+    let kept: Vec<u64> = scan["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule_id"] == "localstack.api-key.variable")
+        .map(|f| f["line"].as_u64().unwrap())
+        .collect();
+    assert_eq!(kept, vec![2], "{scan}");
+    let o = run_in(dir.path(), &["fix", ".", "--color", "never"]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let diff = stdout(&o);
+    assert!(diff.contains("+LOCALSTACK_AUTH_TOKEN=$B"), "{diff}");
+    assert!(
+        !diff.contains("-export"),
+        "the allowlisted line is rewritten:\n{diff}"
+    );
+    // plan agrees with fix: one automatic edit in run.sh.
+    let plan = json(&run_in(dir.path(), &["plan", ".", "--format", "json"]));
+    let auto = plan["automatic"].as_array().unwrap();
+    assert_eq!(auto.len(), 1, "{plan}");
+    assert_eq!(auto[0]["path"], "run.sh");
+    assert_eq!(auto[0]["rules"]["localstack.api-key.variable"], 1, "{plan}");
+    let o = run_in(dir.path(), &["fix", ".", "--write"]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("run.sh")).unwrap(),
+        "export LOCALSTACK_API_KEY=$A\nLOCALSTACK_AUTH_TOKEN=$B\n"
     );
 }

@@ -217,3 +217,25 @@ fn show_secrets_is_the_only_way_to_print_them() {
     let out = stdout(&o);
     assert!(secrets().iter().any(|s| out.contains(s.as_str())), "{out}");
 }
+
+/// The human report of a small fixture, byte for byte (colour off, the
+/// width used when stdout is not a terminal, timing normalised). Set
+/// `KEYSWEEP_BLESS=1` to rewrite the expected file after an intended change,
+/// then review its diff.
+#[test]
+fn human_output_matches_the_golden_file() {
+    let o = run_in(&fixture("repos/golden"), &["scan", ".", "--color", "never"]);
+    assert_eq!(code(&o), 1, "{}", stderr(&o));
+    let timing = regex::Regex::new(r"in \d+\.\d+ s").unwrap();
+    let got = timing.replace_all(&stdout(&o), "in 0.00 s").into_owned();
+    let expected = fixture("expected/golden-human.txt");
+    if std::env::var_os("KEYSWEEP_BLESS").is_some() {
+        std::fs::write(&expected, &got).unwrap();
+    }
+    let want = std::fs::read_to_string(&expected).unwrap();
+    assert!(
+        got == want,
+        "human output differs from {}:\n--- expected\n{want}\n--- got\n{got}",
+        expected.display()
+    );
+}

@@ -50,6 +50,11 @@ fn assert_clean(secrets: &[String], what: &str, bytes: &[u8]) {
 fn on_a_terminal(args: &[&str], env: &[(&str, &str)]) -> Option<String> {
     let probe = Command::new("script").arg("--version").output();
     if !probe.is_ok_and(|o| o.status.success()) {
+        // CI must run these checks: only a developer machine may lack it.
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "`script` (util-linux) is needed for the terminal checks in CI"
+        );
         eprintln!("`script` not available: terminal checks skipped");
         return None;
     }
@@ -373,6 +378,10 @@ fn scans_identically_without_any_network() {
         .output()
         .is_ok_and(|o| o.status.success());
     if !usable {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "`unshare -n` must be usable in CI (root, or unprivileged user namespaces)"
+        );
         eprintln!("`unshare -n` not usable here: offline check skipped");
         return;
     }

@@ -6,6 +6,7 @@ mod fix;
 mod formats;
 mod history;
 mod hygiene;
+mod layers;
 mod props;
 mod robust;
 mod rules;

@@ -1081,3 +1081,33 @@ fn fix_and_plan_honour_keysweep_toml_and_inline_directives() {
         .collect();
     assert_eq!(rotate, vec!["c.env"], "{plan}");
 }
+
+/// SARIF from `--staged` run in a subdirectory: URIs are relative to the top
+/// of the work tree, so `%SRCROOT%` must be that directory, not the working
+/// directory (code scanning would resolve `sub/sub/a.env`).
+#[test]
+fn staged_sarif_from_a_subdirectory_resolves_to_the_staged_file() {
+    let dir = git_repo(&[("sub/a.env", b"LOCALSTACK_API_KEY=7tQk2LmZ9x\n")]);
+    git(dir.path(), &["add", "."]);
+    let o = run_in(
+        &dir.path().join("sub"),
+        &["scan", "--staged", "-f", "sarif", "--fail-on", "never"],
+    );
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let sarif: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let run = &sarif["runs"][0];
+    let uri = run["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+        .as_str()
+        .unwrap();
+    assert_eq!(uri, "sub/a.env");
+    let base = run["originalUriBaseIds"]["%SRCROOT%"]["uri"]
+        .as_str()
+        .unwrap();
+    let top = std::fs::canonicalize(dir.path()).unwrap();
+    let resolved = format!("{base}{uri}");
+    assert_eq!(
+        resolved,
+        format!("file://{}/sub/a.env", top.display()),
+        "{base} + {uri}"
+    );
+}
