@@ -5,9 +5,9 @@
 
 #![no_main]
 
+use keysweep::kind;
 use keysweep::rules::{RuleSet, RuleSource};
-use keysweep::scan::{scan_content, ScanOptions};
-use keysweep::walk::kind;
+use keysweep::scan::{ScanOptions, Scanner};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -18,17 +18,10 @@ fuzz_target!(|data: &[u8]| {
     };
     match RuleSet::load(vec![source.clone()]) {
         Ok(rules) => {
-            let _ = keysweep::selftest::check(&rules);
-            let mut active = Vec::new();
+            let scanner = Scanner::unjudged(rules, ScanOptions::default());
+            let _ = keysweep::selftest::check(&scanner);
             let path = "fuzz/input.env";
-            let _ = scan_content(
-                &rules,
-                path,
-                kind::classify(path),
-                source.text.as_bytes(),
-                &ScanOptions::default(),
-                &mut active,
-            );
+            let _ = scanner.scan_bytes(path, kind::classify(path), source.text.as_bytes());
         }
         Err(errors) => {
             // Rendering the diagnostics (spans into the file) must work too.

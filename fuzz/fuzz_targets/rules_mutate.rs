@@ -63,6 +63,8 @@ fuzz_target!(|data: &[u8]| {
         text,
     };
     if let Ok(rules) = RuleSet::load(vec![source]) {
-        let _ = keysweep::selftest::check(&rules);
+        let scanner =
+            keysweep::scan::Scanner::unjudged(rules, keysweep::scan::ScanOptions::default());
+        let _ = keysweep::selftest::check(&scanner);
     }
 });

@@ -5,16 +5,26 @@
 
 #![no_main]
 
+use keysweep::kind::FileKind;
 use keysweep::rules::RuleSet;
-use keysweep::scan::{read, scan_content, ScanOptions};
-use keysweep::walk::kind::FileKind;
+use keysweep::scan::{read, ScanOptions, Scanner};
 use libfuzzer_sys::fuzz_target;
 use std::sync::OnceLock;
 
-fn rules() -> &'static RuleSet {
-    static RULES: OnceLock<RuleSet> = OnceLock::new();
-    RULES.get_or_init(|| {
-        RuleSet::load(keysweep::rules::RuleSource::defaults()).expect("default pack loads")
+/// The default pack, redacting (`show` false) or showing secrets.
+fn scanner(show: bool) -> &'static Scanner {
+    static HIDE: OnceLock<Scanner> = OnceLock::new();
+    static SHOW: OnceLock<Scanner> = OnceLock::new();
+    (if show { &SHOW } else { &HIDE }).get_or_init(|| {
+        let rules =
+            RuleSet::load(keysweep::rules::RuleSource::defaults()).expect("default pack loads");
+        Scanner::unjudged(
+            rules,
+            ScanOptions {
+                show_secrets: show,
+                ..ScanOptions::default()
+            },
+        )
     })
 }
 
@@ -28,12 +38,8 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let content = loaded.content(bytes);
-    let opts = ScanOptions {
-        show_secrets: selector & 0x80 != 0,
-        ..ScanOptions::default()
-    };
-    let mut active = Vec::new();
-    let scan = scan_content(rules(), &path, kind, content, &opts, &mut active);
+    let show = selector & 0x80 != 0;
+    let scan = scanner(show).scan_bytes(&path, kind, content);
     for f in &scan.findings {
         let l = &f.location;
         assert!(l.byte_start <= l.byte_end && l.byte_end <= content.len());
@@ -43,7 +49,7 @@ fuzz_target!(|data: &[u8]| {
         assert!(f.snippet.highlight_len >= 1);
         assert!(f.snippet.highlight_start <= chars);
         if let Some(s) = &f.secret {
-            assert_eq!(s.is_exposed(), opts.show_secrets);
+            assert_eq!(s.is_exposed(), show);
         }
     }
 });
