@@ -4,6 +4,8 @@
 #   bench/run.sh              full-tree scan: keysweep vs an rg keyword floor
 #                             (and peer scanners where they can be installed)
 #   bench/run.sh precommit    latency of a 5-file scan, as a pre-commit hook runs it
+#   bench/run.sh longline     thousands of findings on one multi-megabyte line
+#                             (the case that was once quadratic)
 #
 # Environment:
 #   BENCH_TREE_MB       size of the generated tree in MB (default 500)
@@ -12,6 +14,8 @@
 #   BENCH_SUBSET_MB     size of the subset used for slow peers (default 5)
 #   BENCH_PEERS         0 to skip peer scanners (default 1)
 #   BENCH_MAX_FILE      largest file copied into the tree, bytes (default 4 MiB)
+#   KEYSWEEP_BIN        time this keysweep binary instead of building one
+#                       (e.g. an older build, to compare before and after)
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -20,7 +24,7 @@ WORK="$BENCH/work"
 TREE="$WORK/tree"
 SUBSET="$WORK/subset"
 RES="$WORK/results"
-KS="$ROOT/target/release/keysweep"
+KS="${KEYSWEEP_BIN:-$ROOT/target/release/keysweep}"
 
 MODE="${1:-tree}"
 TREE_MB="${BENCH_TREE_MB:-500}"
@@ -44,8 +48,12 @@ need_tools() {
 }
 
 build() {
-    say "cargo build --release"
-    (cd "$ROOT" && cargo build --release --quiet)
+    if [ -n "${KEYSWEEP_BIN:-}" ]; then
+        say "using $KS (KEYSWEEP_BIN)"
+    else
+        say "cargo build --release"
+        (cd "$ROOT" && cargo build --release --quiet)
+    fi
     [ -x "$KS" ] || die "no binary at $KS"
     "$KS" --version
 }
@@ -315,8 +323,36 @@ run_precommit() {
         tee "$RES/table-precommit.txt"
 }
 
+run_longline() {
+    need_tools
+    mkdir -p "$WORK" "$RES"
+    build
+    local dir="$WORK/longline"
+    rm -rf "$dir" && mkdir -p "$dir"
+    # 2000 findings of one rule on one 4 MB line, and 2000 references with a
+    # fix (whose context check reads the match's line) on another.
+    python3 - "$dir" <<'EOF'
+import sys, pathlib
+d = pathlib.Path(sys.argv[1])
+pad = "z" * 2000
+(d / "long.env").write_text("".join(f" LOCALSTACK_API_KEY=7tQk2LmZ9x {pad}" for _ in range(2000)))
+(d / "long.sh").write_text("".join(f" LOCALSTACK_API_KEY=${{X}} {pad}" for _ in range(2000)))
+EOF
+    : >"$ROWS"
+    check_load
+    local runs="${BENCH_RUNS:-5}" f
+    for f in long.env long.sh; do
+        measure "one-line-$f" "$(stat -c %s "$dir/$f")" 0 "$runs" \
+            "$KS" scan --quiet --format json --output /dev/null --fail-on never "$dir/$f"
+    done
+    say "2000 hits on one 4 MB line (median of $runs runs)"
+    awk -F'\t' '{ printf "%-20s %8.3f s   peak RSS %6.1f MB\n", $1, $2, $5 / 1024 }' "$ROWS" |
+        tee "$RES/table-longline.txt"
+}
+
 case "$MODE" in
     tree) run_tree ;;
     precommit) run_precommit ;;
-    *) die "usage: bench/run.sh [precommit]" ;;
+    longline) run_longline ;;
+    *) die "usage: bench/run.sh [tree|precommit|longline]" ;;
 esac
