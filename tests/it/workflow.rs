@@ -518,8 +518,16 @@ fn a_broken_baseline_is_an_error_pointing_into_it() {
     );
     assert_eq!(code(&o), 2);
     assert!(stderr(&o).contains("b.json"), "{}", stderr(&o));
+    // Its own diagnostic code, not the config's.
+    assert!(stderr(&o).contains("keysweep::baseline"), "{}", stderr(&o));
     let o = run_in(dir.path(), &["scan", "--baseline", "missing.json"]);
     assert_eq!(code(&o), 2);
+    // The OS error is kept as the cause.
+    assert!(
+        crate::util::flat(&stderr(&o)).contains("No such file or directory"),
+        "{}",
+        stderr(&o)
+    );
 }
 
 // ---------------------------------------------------------------- stdin, staged
