@@ -44,6 +44,7 @@ need_tools() {
         apt-get update -qq && apt-get install -y -qq hyperfine >/dev/null
     fi
     command -v jq >/dev/null || { apt-get update -qq && apt-get install -y -qq jq >/dev/null; }
+    command -v rg >/dev/null || { apt-get update -qq && apt-get install -y -qq ripgrep >/dev/null; }
     [ -x /usr/bin/time ] || { apt-get update -qq && apt-get install -y -qq time >/dev/null; }
 }
 
