@@ -173,7 +173,11 @@ fn walk_root(root: &Path, opts: &WalkOptions, sink: &mut dyn FnMut(Event)) {
     } else {
         find_git_root(&abs_root)
     };
-    let mut stack: Vec<(usize, Gitignore)> = Vec::new();
+    // `.gitignore` describes untracked files: a file git tracks is scanned
+    // even where an ignore pattern matches it. The index is read only when
+    // a git ignore pattern first matches something.
+    let mut tracked = Tracked::new(git_root.clone());
+    let mut stack: Vec<(usize, Ignores)> = Vec::new();
     if !opts.no_ignore {
         // Parents (up to the repository root) contribute ignore rules too, so a
         // subdirectory scan sees the same files as a scan of the whole repo.
@@ -182,13 +186,16 @@ fn walk_root(root: &Path, opts: &WalkOptions, sink: &mut dyn FnMut(Event)) {
         for dir in parents {
             let inside_repo = git_root.as_deref().is_some_and(|g| dir.starts_with(g));
             if inside_repo {
-                if let Some(gi) = load_ignores(dir, git_root.as_deref(), inside_repo) {
-                    stack.push((0, gi));
+                if let Some(ig) = load_ignores(dir, git_root.as_deref(), inside_repo) {
+                    stack.push((0, ig));
                 }
             }
         }
     }
     let base_len = stack.len();
+    // Depth of the shallowest directory git ignores that was entered only
+    // because it holds tracked files: below it, untracked paths are ignored.
+    let mut in_ignored_dir: Option<usize> = None;
     let mut it = walkdir::WalkDir::new(&abs_root)
         .follow_links(false)
         .follow_root_links(true)
@@ -216,6 +223,9 @@ fn walk_root(root: &Path, opts: &WalkOptions, sink: &mut dyn FnMut(Event)) {
         while stack.len() > base_len && stack.last().is_some_and(|(d, _)| *d >= depth) {
             stack.pop();
         }
+        if in_ignored_dir.is_some_and(|d| depth <= d) {
+            in_ignored_dir = None;
+        }
         let ft = entry.file_type();
         let is_dir = ft.is_dir();
         if depth > 0 {
@@ -227,7 +237,20 @@ fn walk_root(root: &Path, opts: &WalkOptions, sink: &mut dyn FnMut(Event)) {
                 .excludes
                 .as_ref()
                 .is_some_and(|gi| excluded_by(gi, entry.path(), is_dir));
-            if excluded || (!opts.no_ignore && is_ignored(&stack, entry.path(), is_dir)) {
+            let verdict = if opts.no_ignore {
+                Verdict::Keep
+            } else if in_ignored_dir.is_some() {
+                Verdict::GitIgnored
+            } else {
+                verdict(&stack, entry.path(), is_dir)
+            };
+            let ignored = excluded
+                || match verdict {
+                    Verdict::Keep => false,
+                    Verdict::Ignored => true,
+                    Verdict::GitIgnored => !tracked.holds(entry.path(), is_dir),
+                };
+            if ignored {
                 let display = display_for(root, &abs_root, entry.path());
                 sink(Event::Skip(Skipped {
                     path: display,
@@ -239,14 +262,17 @@ fn walk_root(root: &Path, opts: &WalkOptions, sink: &mut dyn FnMut(Event)) {
                 }
                 continue;
             }
+            if is_dir && verdict == Verdict::GitIgnored && in_ignored_dir.is_none() {
+                in_ignored_dir = Some(depth);
+            }
         }
         if is_dir {
             if !opts.no_ignore {
                 let inside_repo = git_root
                     .as_deref()
                     .is_some_and(|g| entry.path().starts_with(g));
-                if let Some(gi) = load_ignores(entry.path(), git_root.as_deref(), inside_repo) {
-                    stack.push((depth, gi));
+                if let Some(ig) = load_ignores(entry.path(), git_root.as_deref(), inside_repo) {
+                    stack.push((depth, ig));
                 }
             }
             continue;
@@ -278,16 +304,116 @@ fn display_for(root: &Path, abs_root: &Path, path: &Path) -> String {
     }
 }
 
-fn is_ignored(stack: &[(usize, Gitignore)], path: &Path, is_dir: bool) -> bool {
-    // The deepest matcher with an opinion wins, as in git.
-    for (_, gi) in stack.iter().rev() {
-        match gi.matched(path, is_dir) {
-            Match::Ignore(_) => return true,
-            Match::Whitelist(_) => return false,
-            Match::None => {}
+/// What the ignore files say about a path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Verdict {
+    /// Not ignored.
+    Keep,
+    /// Ignored by `.ignore` / `.keysweepignore`: never scanned.
+    Ignored,
+    /// Ignored by `.gitignore` / `.git/info/exclude`: scanned only if git
+    /// tracks it (git ignore patterns describe untracked files).
+    GitIgnored,
+}
+
+/// The ignore matchers of one directory, kept apart: a tracked file
+/// overrides a git ignore pattern, not a keysweep one.
+struct Ignores {
+    /// `.gitignore` (and `.git/info/exclude` at the repository root).
+    git: Option<Gitignore>,
+    /// `.ignore` and `.keysweepignore`.
+    tool: Option<Gitignore>,
+}
+
+/// The deepest matcher with an opinion wins, as in git; tool ignore files
+/// take precedence over git's (a `!pattern` in `.ignore` re-includes a
+/// git-ignored file, as in ripgrep).
+fn verdict(stack: &[(usize, Ignores)], path: &Path, is_dir: bool) -> Verdict {
+    for (_, ig) in stack.iter().rev() {
+        if let Some(gi) = &ig.tool {
+            match gi.matched(path, is_dir) {
+                Match::Ignore(_) => return Verdict::Ignored,
+                Match::Whitelist(_) => return Verdict::Keep,
+                Match::None => {}
+            }
         }
     }
-    false
+    for (_, ig) in stack.iter().rev() {
+        if let Some(gi) = &ig.git {
+            match gi.matched(path, is_dir) {
+                Match::Ignore(_) => return Verdict::GitIgnored,
+                Match::Whitelist(_) => return Verdict::Keep,
+                Match::None => {}
+            }
+        }
+    }
+    Verdict::Keep
+}
+
+/// The paths git tracks in the repository of a walk, read from its index
+/// on first use.
+struct Tracked {
+    git_root: Option<PathBuf>,
+    /// `None` until loaded; loading failure leaves an empty set (nothing
+    /// tracked: git ignore patterns then apply as written).
+    paths: Option<TrackedPaths>,
+}
+
+#[derive(Default)]
+struct TrackedPaths {
+    files: std::collections::HashSet<Vec<u8>>,
+    /// Every directory that holds a tracked file, at any depth.
+    dirs: std::collections::HashSet<Vec<u8>>,
+}
+
+impl Tracked {
+    fn new(git_root: Option<PathBuf>) -> Tracked {
+        Tracked {
+            git_root,
+            paths: None,
+        }
+    }
+
+    /// Whether git tracks `path` (a file) or any file below it (a directory).
+    fn holds(&mut self, path: &Path, is_dir: bool) -> bool {
+        let Some(root) = &self.git_root else {
+            return false;
+        };
+        let Ok(rel) = path.strip_prefix(root) else {
+            return false;
+        };
+        let key = display_path(rel).into_bytes();
+        let paths = self.paths.get_or_insert_with(|| load_tracked(root));
+        if is_dir {
+            paths.dirs.contains(&key)
+        } else {
+            paths.files.contains(&key)
+        }
+    }
+}
+
+/// Reads the index of the repository at `root`; an unreadable index (no
+/// commits yet, a corrupt file, an unsupported version) counts as empty.
+fn load_tracked(root: &Path) -> TrackedPaths {
+    let mut out = TrackedPaths::default();
+    let Ok(repo) = gix::open(root) else {
+        return out;
+    };
+    let Ok(index) = repo.index_or_empty() else {
+        return out;
+    };
+    for entry in index.entries() {
+        let path: &[u8] = entry.path(&index).as_ref();
+        let mut end = path.len();
+        while let Some(slash) = path[..end].iter().rposition(|&b| b == b'/') {
+            if !out.dirs.insert(path[..slash].to_vec()) {
+                break;
+            }
+            end = slash;
+        }
+        out.files.insert(path.to_vec());
+    }
+    out
 }
 
 fn find_git_root(start: &Path) -> Option<PathBuf> {
@@ -297,29 +423,35 @@ fn find_git_root(start: &Path) -> Option<PathBuf> {
         .map(Path::to_path_buf)
 }
 
-/// Builds the matcher for one directory's ignore files; `None` when it has none.
-fn load_ignores(dir: &Path, git_root: Option<&Path>, inside_repo: bool) -> Option<Gitignore> {
-    let mut builder = GitignoreBuilder::new(dir);
-    let mut any = false;
-    let mut add = |p: PathBuf| {
-        if p.is_file() {
-            // A malformed line is skipped by the builder with an error we
-            // cannot attach to a finding; the rest of the file still applies.
-            let _ = builder.add(p);
-            any = true;
+/// Builds the matchers for one directory's ignore files; `None` when it has none.
+fn load_ignores(dir: &Path, git_root: Option<&Path>, inside_repo: bool) -> Option<Ignores> {
+    let build = |files: &[PathBuf]| -> Option<Gitignore> {
+        let mut builder = GitignoreBuilder::new(dir);
+        let mut any = false;
+        for p in files {
+            if p.is_file() {
+                // A malformed line is skipped by the builder with an error we
+                // cannot attach to a finding; the rest of the file still applies.
+                let _ = builder.add(p);
+                any = true;
+            }
         }
+        if !any {
+            return None;
+        }
+        builder.build().ok().filter(|gi| !gi.is_empty())
     };
+    let mut git_files = Vec::new();
     if inside_repo {
-        add(dir.join(".gitignore"));
+        git_files.push(dir.join(".gitignore"));
         if git_root == Some(dir) {
-            add(dir.join(".git/info/exclude"));
+            git_files.push(dir.join(".git/info/exclude"));
         }
     }
-    for name in IGNORE_FILES {
-        add(dir.join(name));
-    }
-    if !any {
-        return None;
-    }
-    builder.build().ok().filter(|gi| !gi.is_empty())
+    let tool_files: Vec<PathBuf> = IGNORE_FILES.iter().map(|n| dir.join(n)).collect();
+    let ig = Ignores {
+        git: build(&git_files),
+        tool: build(&tool_files),
+    };
+    (ig.git.is_some() || ig.tool.is_some()).then_some(ig)
 }

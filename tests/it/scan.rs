@@ -93,18 +93,77 @@ fn binary_files_are_skipped_and_counted() {
     );
 }
 
+/// `.gitignore` describes untracked files: in a git work tree every tracked
+/// file is scanned, even under an ignored directory; only untracked ignored
+/// paths are skipped (and counted). `--no-ignore` scans everything.
 #[test]
-fn gitignored_files_are_counted_not_scanned_unless_no_ignore() {
-    let r = scan_json(&["fixtures/demo"]);
-    assert!(r["summary"]["skipped"]["ignored"].as_u64().unwrap() >= 1);
-    let in_build = |r: &serde_json::Value| {
-        finding_paths(r)
-            .iter()
-            .any(|p| p.starts_with("fixtures/demo/build/"))
+fn tracked_files_are_scanned_even_where_gitignore_matches() {
+    let token = "LOCALSTACK_AUTH_TOKEN=ls-QaPeKUFi-5251-5960-4895-9491TiWOadfd\n";
+    let dir = temp_tree(&[
+        (".gitignore", b"build/\n*.local.env\n"),
+        ("build/ci.env", token.as_bytes()),
+        ("build/untracked.env", token.as_bytes()),
+        ("build/nested/tracked.env", token.as_bytes()),
+        ("app.local.env", token.as_bytes()),
+        ("tracked.local.env", token.as_bytes()),
+        ("sub/build/tracked.env", token.as_bytes()),
+        ("sub/build/untracked.env", token.as_bytes()),
+    ]);
+    let git = |args: &[&str]| {
+        let o = std::process::Command::new("git")
+            .current_dir(dir.path())
+            .args(args)
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .output()
+            .expect("git runs");
+        assert!(o.status.success(), "git {args:?}: {}", stderr(&o));
     };
-    assert!(!in_build(&r));
-    let r = scan_json(&["fixtures/demo", "--no-ignore"]);
-    assert!(in_build(&r), "--no-ignore must scan build/");
+    git(&["init", "-q"]);
+    git(&["add", ".gitignore"]);
+    git(&[
+        "add",
+        "-f",
+        "build/ci.env",
+        "build/nested/tracked.env",
+        "tracked.local.env",
+        "sub/build/tracked.env",
+    ]);
+    let r = scan_json_in(dir.path(), &["."]);
+    let mut paths = finding_paths(&r);
+    paths.sort();
+    assert_eq!(
+        paths,
+        vec![
+            "build/ci.env",
+            "build/nested/tracked.env",
+            "sub/build/tracked.env",
+            "tracked.local.env"
+        ],
+        "{r}"
+    );
+    // build/untracked.env, sub/build/untracked.env and app.local.env are
+    // untracked and ignored.
+    assert_eq!(r["summary"]["skipped"]["ignored"], 3, "{}", r["summary"]);
+    // A subdirectory scan sees the repository's ignore files and index too.
+    let r = scan_json_in(&dir.path().join("sub"), &["."]);
+    assert_eq!(finding_paths(&r), vec!["build/tracked.env"], "{r}");
+    // A directory named on the command line is scanned whole, like a file.
+    let r = scan_json_in(dir.path(), &["build"]);
+    assert_eq!(finding_paths(&r).len(), 3, "{r}");
+    let r = scan_json_in(dir.path(), &[".", "--no-ignore"]);
+    assert_eq!(finding_paths(&r).len(), 7, "{r}");
+    // Outside git, .gitignore is not read at all (nothing is "untracked").
+    std::fs::remove_dir_all(dir.path().join(".git")).unwrap();
+    let r = scan_json_in(dir.path(), &["."]);
+    assert_eq!(finding_paths(&r).len(), 7, "{r}");
+}
+
+#[test]
+fn demo_build_dir_is_reported_because_it_is_tracked() {
+    let r = scan_json(&["fixtures/demo"]);
+    assert!(finding_paths(&r)
+        .iter()
+        .any(|p| p == "fixtures/demo/build/ci.env"));
 }
 
 #[test]
