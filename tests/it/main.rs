@@ -2,6 +2,7 @@
 
 mod util;
 
+mod action;
 mod fix;
 mod formats;
 mod history;
