@@ -8,6 +8,7 @@ mod formats;
 mod history;
 mod hygiene;
 mod props;
+mod release;
 mod robust;
 mod rules;
 mod scan;
