@@ -174,6 +174,18 @@ fn one_version_everywhere() {
     assert!(py.contains("dynamic = [\"version\"]"));
     assert!(py.contains("bindings = \"bin\""));
     assert!(py.contains("requires = [\"maturin>=1,<2\"]"));
+    // The docs show this version in their examples.
+    for doc in [
+        "README.md",
+        "docs/workflow.md",
+        "packaging/pre-commit-hook/README.md",
+    ] {
+        let text = read(doc);
+        assert!(
+            text.contains(&format!("v{VERSION}")),
+            "{doc} shows no v{VERSION}"
+        );
+    }
     let changelog = read("CHANGELOG.md");
     assert!(changelog.contains("## [Unreleased]"));
     assert!(
