@@ -19,7 +19,7 @@ keysweep never opens a network connection.";
 /// Sweep repositories for legacy LocalStack API/CI keys and leaked credentials,
 /// and say how to migrate each finding to Auth Tokens.
 #[derive(Debug, Parser)]
-#[command(name = "keysweep", version, about, after_help = AFTER_HELP, max_term_width = 100)]
+#[command(name = "keysweep", version, about, after_help = AFTER_HELP, max_term_width = 100, args_override_self = true)]
 pub struct Cli {
     /// What to do.
     #[command(subcommand)]

@@ -2,12 +2,14 @@
 
 mod util;
 
+mod action;
 mod fix;
 mod formats;
 mod history;
 mod hygiene;
 mod layers;
 mod props;
+mod release;
 mod robust;
 mod rules;
 mod scan;

@@ -788,18 +788,36 @@ fn shipped_hook_manifest_is_valid_and_runs_with_try_repo() {
 
 // ---------------------------------------------------------------- manifests
 
-/// Every `--flag` the Action and the hook manifest use exists in `scan --help`.
+/// Every `--flag` the Action and the hook manifests use exists in `scan --help`.
 #[test]
 fn action_and_hooks_only_use_existing_flags() {
     let help = stdout(&crate::util::run(&["scan", "--help"]));
-    for file in ["action.yml", ".pre-commit-hooks.yaml"] {
+    for file in [
+        "action.yml",
+        "action/scan.sh",
+        ".pre-commit-hooks.yaml",
+        "packaging/pre-commit-hook/.pre-commit-hooks.yaml",
+    ] {
         let text = std::fs::read_to_string(root().join(file)).expect(file);
-        // Lines that build keysweep (cargo flags) are not keysweep's.
-        let own: String = text
-            .lines()
-            .filter(|l| !l.contains("cargo "))
-            .collect::<Vec<_>>()
-            .join("\n");
+        let own: String = if file.ends_with(".sh") {
+            // The `keysweep scan` command lines (with their continuations).
+            let mut keep = Vec::new();
+            let mut cont = false;
+            for l in text.lines() {
+                if cont || l.trim_start().starts_with("keysweep scan ") {
+                    keep.push(l);
+                    cont = l.trim_end().ends_with('\\');
+                }
+            }
+            assert!(keep.len() >= 2, "{file}: no keysweep scan command found");
+            keep.join("\n")
+        } else {
+            // Lines that build keysweep (cargo flags) are not keysweep's.
+            text.lines()
+                .filter(|l| !l.contains("cargo "))
+                .collect::<Vec<_>>()
+                .join("\n")
+        };
         for word in own.split(|c: char| c.is_whitespace() || c == '(' || c == ')') {
             let flag = word.trim_matches(|c: char| c == '"' || c == ',' || c == '`');
             if flag.starts_with("--")
@@ -818,105 +836,6 @@ fn action_and_hooks_only_use_existing_flags() {
     let action = std::fs::read_to_string(root().join("action.yml")).unwrap();
     assert!(action.contains("github/codeql-action/upload-sarif"));
     assert!(action.contains("using: composite"));
-}
-
-/// The `run:` script of the Action step with `id: scan`, dedented.
-fn action_scan_script() -> String {
-    let text = std::fs::read_to_string(root().join("action.yml")).unwrap();
-    let step = text
-        .split("\n    - name: ")
-        .find(|s| s.contains("\n      id: scan\n"))
-        .expect("a step with id: scan");
-    let body = step.split_once("      run: |\n").expect("a run block").1;
-    body.lines()
-        .map(|l| l.strip_prefix("        ").unwrap_or(l))
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
-/// Runs the Action's scan step the way GitHub does (`bash -e`), with the
-/// test binary on PATH.
-fn run_action_scan(dir: &Path, inputs: &[(&str, &str)]) -> (Output, String) {
-    let out_file = dir.join("github-output");
-    std::fs::write(&out_file, "").unwrap();
-    let bin_dir = Path::new(env!("CARGO_BIN_EXE_keysweep")).parent().unwrap();
-    let mut cmd = Command::new("bash");
-    cmd.current_dir(dir)
-        .args(["--noprofile", "--norc", "-eo", "pipefail", "-c"])
-        .arg(action_scan_script())
-        .env(
-            "PATH",
-            format!(
-                "{}:{}",
-                bin_dir.display(),
-                std::env::var("PATH").unwrap_or_default()
-            ),
-        )
-        .env("GITHUB_OUTPUT", &out_file);
-    for key in [
-        "KS_PATHS",
-        "KS_FAIL_ON",
-        "KS_BASELINE",
-        "KS_CONFIG",
-        "KS_ARGS",
-    ] {
-        cmd.env(key, "");
-    }
-    cmd.env("KS_SARIF", "keysweep.sarif").env("KS_PATHS", ".");
-    for (k, v) in inputs {
-        cmd.env(k, v);
-    }
-    let o = cmd.output().expect("bash runs");
-    let outputs = std::fs::read_to_string(&out_file).unwrap();
-    (o, outputs)
-}
-
-#[test]
-fn action_scan_step_reports_the_exit_code_and_always_writes_sarif() {
-    let dir = temp_tree(&[
-        (
-            "app/leak.env",
-            format!("LOCALSTACK_API_KEY={LEGACY_KEY}\n").as_bytes(),
-        ),
-        // format = json in the config must not change the log output.
-        ("keysweep.toml", b"format = \"json\"\n"),
-    ]);
-    let (o, outputs) = run_action_scan(dir.path(), &[]);
-    assert_eq!(code(&o), 0, "{}{}", stdout(&o), stderr(&o));
-    assert!(outputs.contains("exit-code=1"), "{outputs}");
-    assert!(
-        stdout(&o).contains("localstack.api-key.leaked"),
-        "{}",
-        stdout(&o)
-    );
-    let sarif: Value =
-        serde_json::from_slice(&std::fs::read(dir.path().join("keysweep.sarif")).unwrap())
-            .expect("SARIF written");
-    assert_eq!(sarif["version"], "2.1.0");
-
-    // fail-on never and extra args: exit code 0, SARIF still written.
-    std::fs::remove_file(dir.path().join("keysweep.sarif")).unwrap();
-    let (o, outputs) = run_action_scan(
-        dir.path(),
-        &[
-            ("KS_FAIL_ON", "never"),
-            ("KS_ARGS", "-q --no-ignore"),
-            ("KS_PATHS", "app"),
-        ],
-    );
-    assert_eq!(code(&o), 0, "{}", stderr(&o));
-    assert!(outputs.contains("exit-code=0"), "{outputs}");
-    assert!(dir.path().join("keysweep.sarif").is_file());
-
-    // A baseline accepting the finding: clean.
-    assert_eq!(code(&run_in(dir.path(), &["baseline"])), 0);
-    let (o, outputs) = run_action_scan(dir.path(), &[("KS_BASELINE", "keysweep-baseline.json")]);
-    assert_eq!(code(&o), 0, "{}", stderr(&o));
-    assert!(outputs.contains("exit-code=0"), "{outputs}");
-
-    // An error (missing baseline) fails the step itself.
-    let (o, _) = run_action_scan(dir.path(), &[("KS_BASELINE", "missing.json")]);
-    assert_eq!(code(&o), 2);
 }
 
 #[test]
