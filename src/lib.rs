@@ -20,6 +20,7 @@
 
 pub mod cli;
 pub mod config;
+pub mod context;
 pub mod error;
 pub mod finding;
 pub mod fix;
