@@ -25,6 +25,7 @@
 
 pub mod docs;
 pub mod lex;
+pub mod yaml;
 
 use std::cell::OnceCell;
 
@@ -175,6 +176,7 @@ pub struct FileContext<'a> {
     syntax: Syntax,
     content: &'a [u8],
     lex: OnceCell<lex::LexMap>,
+    yaml: OnceCell<yaml::YamlDoc>,
     docs: OnceCell<docs::DocsMap>,
 }
 
@@ -185,6 +187,7 @@ impl<'a> FileContext<'a> {
             syntax,
             content,
             lex: OnceCell::new(),
+            yaml: OnceCell::new(),
             docs: OnceCell::new(),
         }
     }
@@ -203,6 +206,12 @@ impl<'a> FileContext<'a> {
     pub fn lex(&self) -> &lex::LexMap {
         self.lex
             .get_or_init(|| lex::LexMap::build(self.syntax, self.content))
+    }
+
+    /// The YAML tree (for any syntax: a caller may ask for YAML structure of a
+    /// file it knows to be YAML whatever its name).
+    pub fn yaml(&self) -> &yaml::YamlDoc {
+        self.yaml.get_or_init(|| yaml::YamlDoc::parse(self.content))
     }
 
     /// The docs map (Markdown rules unless the syntax names another format).
