@@ -25,6 +25,7 @@
 
 pub mod docs;
 pub mod lex;
+pub mod shell;
 pub mod yaml;
 
 use std::cell::OnceCell;
@@ -178,6 +179,8 @@ pub struct FileContext<'a> {
     lex: OnceCell<lex::LexMap>,
     yaml: OnceCell<yaml::YamlDoc>,
     docs: OnceCell<docs::DocsMap>,
+    shell: OnceCell<shell::ShellMap>,
+    dockerfile: OnceCell<shell::DockerfileMap>,
 }
 
 impl<'a> FileContext<'a> {
@@ -189,6 +192,8 @@ impl<'a> FileContext<'a> {
             lex: OnceCell::new(),
             yaml: OnceCell::new(),
             docs: OnceCell::new(),
+            shell: OnceCell::new(),
+            dockerfile: OnceCell::new(),
         }
     }
 
@@ -223,6 +228,25 @@ impl<'a> FileContext<'a> {
                 .unwrap_or(docs::DocFormat::Markdown);
             docs::DocsMap::build_as(format, self.content)
         })
+    }
+
+    /// The shell command map (shell, dotenv, PowerShell, Makefile recipes,
+    /// Dockerfile shell instructions; other syntaxes are read as shell).
+    pub fn shell(&self) -> &shell::ShellMap {
+        self.shell.get_or_init(|| match self.syntax {
+            Syntax::Makefile => shell::ShellMap::build_makefile(self.content),
+            Syntax::PowerShell => shell::ShellMap::build_powershell(self.content),
+            Syntax::Dockerfile => {
+                shell::ShellMap::build_dockerfile(self.dockerfile(), self.content)
+            }
+            _ => shell::ShellMap::build(self.content),
+        })
+    }
+
+    /// The Dockerfile instruction map.
+    pub fn dockerfile(&self) -> &shell::DockerfileMap {
+        self.dockerfile
+            .get_or_init(|| shell::DockerfileMap::build(self.content))
     }
 }
 

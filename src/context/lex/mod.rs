@@ -14,7 +14,8 @@ mod config;
 mod script;
 mod shell;
 
-pub(crate) use config::{block_extent, block_header};
+pub(crate) use config::{block_extent, block_header, dockerfile_instructions};
+pub(crate) use shell::find as shell_find;
 
 use super::Syntax;
 use std::ops::Range;
