@@ -23,6 +23,7 @@
 //! facility only when a query needs it, because it runs only on files that
 //! hold a mention.
 
+pub mod code;
 pub mod docs;
 pub mod lex;
 pub mod shell;
@@ -247,6 +248,11 @@ impl<'a> FileContext<'a> {
     pub fn dockerfile(&self) -> &shell::DockerfileMap {
         self.dockerfile
             .get_or_init(|| shell::DockerfileMap::build(self.content))
+    }
+
+    /// Code context at `offset` (call, argument, subscript, entry, statement).
+    pub fn code_at(&self, offset: usize) -> code::CodeSite {
+        code::CodeSite::at(self.syntax, self.content, self.lex(), offset)
     }
 }
 
