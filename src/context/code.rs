@@ -437,8 +437,6 @@ fn name_before(sc: &Scan<'_>, open: usize, brace: bool) -> Option<(Range<usize>,
             st -= 1;
         } else if b == b'>' && st >= 2 && s[st - 2] == b'-' {
             st -= 2;
-        } else if b == b'.' {
-            st -= 1;
         } else if b == b'?' && s.get(st) == Some(&b'.') {
             st -= 1;
         } else if b == b']' && (s[st..e].starts_with(b"::") || brace) {
@@ -526,10 +524,20 @@ impl CodeSite {
         let mut depth = 0u32;
         let mut p = token.start;
         let mut next: u8 = s.get(token.start).copied().unwrap_or(0);
-        while p > sc.lo && levels.len() <= MAX_LEVELS {
+        // A cursor over the non-code spans: the scan moves monotonically,
+        // so no lookup per byte.
+        let spans = lex.raw();
+        let mut k = spans.partition_point(|sp| sp.start < p);
+        // Brace levels that look like code blocks; past the second one the
+        // statement is long settled and further levels are not needed.
+        let mut blocks = 0;
+        while p > sc.lo && levels.len() <= MAX_LEVELS && blocks < 2 {
             p -= 1;
-            if let Some(r) = sc.skip(p) {
-                p = r.start;
+            while k > 0 && spans[k - 1].start > p {
+                k -= 1;
+            }
+            if k > 0 && spans[k - 1].start <= p && p < spans[k - 1].end {
+                p = spans[k - 1].start;
                 next = b'"';
                 continue;
             }
@@ -548,6 +556,9 @@ impl CodeSite {
                     if depth == 0 {
                         if let Some(l) = levels.last_mut() {
                             l.open = Some(p);
+                        }
+                        if b == b'{' && looks_like_block(&sc, p) {
+                            blocks += 1;
                         }
                         levels.push(Level::default());
                     } else {
@@ -574,9 +585,13 @@ impl CodeSite {
         let mut depth = 0u32;
         let mut p = token.end;
         let mut statement_level: Option<usize> = None;
+        let mut k = spans.partition_point(|sp| sp.end <= p);
         while p < sc.hi {
-            if let Some(r) = sc.skip(p) {
-                p = r.end.max(p + 1);
+            while k < spans.len() && spans[k].end <= p {
+                k += 1;
+            }
+            if k < spans.len() && spans[k].start <= p {
+                p = spans[k].end.max(p + 1);
                 continue;
             }
             let b = s[p];
@@ -704,6 +719,23 @@ fn opener(s: &[u8], l: &Level) -> Option<u8> {
     l.open.and_then(|o| s.get(o).copied())
 }
 
+/// A quick guess, from what precedes it, that the brace at `open` opens a
+/// code block (`) {`, `else {`, `class X {`, `steps {`).
+fn looks_like_block(sc: &Scan<'_>, open: usize) -> bool {
+    match sc.prev_code(open) {
+        Some((_, b')')) => true,
+        Some((q, b)) if is_ident(b) => {
+            let w = word_before(sc.s, q + 1);
+            BLOCK_AFTER.iter().any(|k| k.as_bytes() == w)
+                || !matches!(
+                    sc.prev_code(q + 1 - w.len()).map(|(_, c)| c),
+                    Some(b'=' | b'(' | b',' | b':' | b'[')
+                )
+        }
+        _ => false,
+    }
+}
+
 /// Whether a brace level reads as a code block.
 fn is_block_level(sc: &Scan<'_>, l: &Level) -> bool {
     let Some(open) = l.open else { return false };
@@ -742,7 +774,7 @@ fn enclosure(sc: &Scan<'_>, l: &Level, anchor: usize) -> Enclosure {
     let ob = s.get(open).copied().unwrap_or(b'(');
     let brace = ob == b'{';
     let named = name_before(sc, open, brace);
-    let before = sc.prev_code(open).map(|(q, b)| (q, b));
+    let before = sc.prev_code(open);
     let (kind, name) = match ob {
         b'(' => match &named {
             Some((r, _)) if !NOT_CALLS.iter().any(|k| k.as_bytes() == &s[r.clone()]) => {

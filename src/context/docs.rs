@@ -562,6 +562,7 @@ fn asciidoc(s: &[u8], b: &mut Builder) {
         failed: HashMap::new(),
     };
     let mut line = 0;
+    let mut para_end = 0;
     let mut pending_lang: Option<Option<String>> = None;
     while line < end {
         let le = line_end(s, line);
@@ -640,7 +641,10 @@ fn asciidoc(s: &[u8], b: &mut Builder) {
             line = le + 1;
             continue;
         }
-        let pe = paragraph_end(s, line);
+        if line >= para_end {
+            para_end = paragraph_end(s, line);
+        }
+        let pe = para_end;
         let stop = inline.scan(s, line, le, pe.max(le), b);
         line = if stop > le {
             crate::context::lex::line_start(s, stop.min(end))

@@ -17,7 +17,7 @@
 //! entries, so `#   - LOCALSTACK_API_KEY=…` under a service's `environment:`
 //! belongs to that service.
 
-use crate::context::lex::{block_extent, block_header, line_end, line_start, skip_blanks};
+use crate::context::lex::{block_extent, block_header, line_start, skip_blanks};
 use saphyr_parser::{Event, Parser, ScalarStyle, Span};
 use std::collections::{HashMap, HashSet};
 use std::ops::Range;
@@ -647,7 +647,7 @@ impl YamlDoc {
                 None => unknown = true,
             }
         }
-        if unknown || (self.has_merge.contains(&id) && self.merges.get(&id).is_none()) {
+        if unknown || (self.has_merge.contains(&id) && !self.merges.contains_key(&id)) {
             Lookup::Unknown
         } else {
             Lookup::Absent
@@ -743,32 +743,37 @@ impl YamlDoc {
                 last_desc[p] = last_desc[p].max(last_desc[i]);
             }
         }
+        // Line lookups by binary search: many nodes may share one long line.
+        let lines = Lines::new(content);
         for i in (0..self.nodes.len()).rev() {
             if !self.nodes[i].block_collection {
                 continue;
             }
             let n = &self.nodes[i];
-            let col = n.value.start - line_start(content, n.value.start);
+            // The entries' column, computed only when a line follows.
+            let value_start = n.value.start;
+            let mut col: Option<usize> = None;
             let mut end = n.span.end;
-            let mut line = (line_end(content, end) + 1).min(content.len());
+            let mut line = (lines.end(end) + 1).min(content.len());
             // Stop at the parent's end or the next sibling: spans must nest.
             let limit = self
                 .nodes
                 .get(last_desc[i] + 1)
                 .map_or(content.len(), |n| n.span.start);
-            let mut lines = 0;
-            while line < limit && lines < MAX_TRAILING_LINES {
-                let le = line_end(content, line);
+            let mut count = 0;
+            while line < limit && count < MAX_TRAILING_LINES {
+                let le = lines.end(line);
                 let first = skip_blanks(content, line);
                 if first >= le || content[first] == b'\r' {
                     line = le + 1;
-                    lines += 1;
+                    count += 1;
                     continue;
                 }
-                if content[first] == b'#' && first - line >= col && le <= limit {
+                let c = *col.get_or_insert_with(|| value_start - lines.start(value_start));
+                if content[first] == b'#' && first - line >= c && le <= limit {
                     end = le;
                     line = le + 1;
-                    lines += 1;
+                    count += 1;
                     continue;
                 }
                 break;
@@ -789,6 +794,33 @@ impl YamlDoc {
                 }
             }
         }
+    }
+}
+
+/// Line starts and ends by binary search over the line breaks.
+struct Lines {
+    breaks: Vec<usize>,
+    len: usize,
+}
+
+impl Lines {
+    fn new(s: &[u8]) -> Lines {
+        Lines {
+            breaks: memchr::memchr_iter(b'\n', s).collect(),
+            len: s.len(),
+        }
+    }
+
+    /// Index of the line break ending the line of `i` (or the end).
+    fn end(&self, i: usize) -> usize {
+        let k = self.breaks.partition_point(|&b| b < i);
+        self.breaks.get(k).copied().unwrap_or(self.len)
+    }
+
+    /// Start of the line of `i`.
+    fn start(&self, i: usize) -> usize {
+        let k = self.breaks.partition_point(|&b| b < i);
+        k.checked_sub(1).map_or(0, |k| self.breaks[k] + 1)
     }
 }
 
@@ -831,6 +863,9 @@ enum Open {
     },
 }
 
+/// Parent, step from it, and key span of a node about to be added.
+type Slot = (Option<NodeId>, Option<Seg>, Option<Range<usize>>);
+
 #[derive(Default)]
 pub(crate) struct TreeBuilder {
     nodes: Vec<Node>,
@@ -848,7 +883,7 @@ pub(crate) struct TreeBuilder {
 
 impl TreeBuilder {
     /// Where the next node goes: parent, its step, and the key span.
-    fn slot(&mut self) -> Option<(Option<NodeId>, Option<Seg>, Option<Range<usize>>)> {
+    fn slot(&mut self) -> Option<Slot> {
         match self.open.last_mut() {
             None => Some((None, None, None)),
             Some(Open::Map { id, key, .. }) => {

@@ -439,8 +439,14 @@ fn char_literal(s: &[u8], i: usize) -> Option<usize> {
     (at(s, after) == b'\'').then_some(after + 1)
 }
 
+/// Length of the run of `q` at `i`, counted up to 256: only the opening
+/// runs of raw strings need a count, and a cap keeps a file of quotes linear.
 fn run_of(s: &[u8], i: usize, q: u8) -> usize {
-    s[i.min(s.len())..].iter().take_while(|&&b| b == q).count()
+    s[i.min(s.len())..]
+        .iter()
+        .take(256)
+        .take_while(|&&b| b == q)
+        .count()
 }
 
 /// Pushes an interpolating literal frame unless the nesting cap is reached.

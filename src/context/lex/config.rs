@@ -457,6 +457,7 @@ pub(crate) fn lex_dockerfile(s: &[u8], out: &mut Sink) {
         } else {
             let body_end = ins.heredocs.first().map_or(ins.span.end, |h| h.start);
             let mut j = ins.args;
+            let mut le_cache = 0;
             let mut inner = ins.comments.iter().peekable();
             while j < body_end {
                 if let Some(c) = inner.peek() {
@@ -469,7 +470,10 @@ pub(crate) fn lex_dockerfile(s: &[u8], out: &mut Sink) {
                 }
                 match s[j] {
                     q @ (b'"' | b'\'') => {
-                        let le = line_end(s, j).min(body_end);
+                        if j >= le_cache {
+                            le_cache = line_end(s, j);
+                        }
+                        let le = le_cache.min(body_end);
                         let e = s[j + 1..le]
                             .iter()
                             .position(|&b| b == q)

@@ -211,6 +211,11 @@ impl LexMap {
         })
     }
 
+    /// The raw spans, for scanners that walk them with a cursor.
+    pub(crate) fn raw(&self) -> &[Span] {
+        &self.spans
+    }
+
     /// Whether the byte at `offset` is live code.
     pub fn is_code(&self, offset: usize) -> bool {
         self.class_at(offset) == Class::Code

@@ -365,10 +365,11 @@ pub(crate) fn lex_perl(s: &[u8], out: &mut Sink) {
                     _ => 0,
                 };
                 let d = at(s, i);
-                let delim_ok = !d.is_ascii_alphanumeric()
-                    && !d.is_ascii_whitespace()
-                    && !matches!(d, b'_' | b',' | b';' | b')' | b'=' | 0)
-                    && !(d == b'=' && at(s, i + 1) == b'>');
+                // A delimiter is punctuation; `=`, `,` and the like make the
+                // word an ordinary identifier (`s => 1`, `q = 2`).
+                let delim_ok = !(d.is_ascii_alphanumeric()
+                    || d.is_ascii_whitespace()
+                    || matches!(d, b'_' | b',' | b';' | b')' | b'=' | 0));
                 if parts > 0
                     && delim_ok
                     && prev != b'$'

@@ -84,8 +84,10 @@ fn key_at(s: &[u8], pos: usize, le: usize) -> Option<(Range<usize>, usize)> {
     ) {
         return None;
     }
+    // A key is short: a `:` far along the line is inside a value.
+    let limit = le.min(pos + 4096);
     let mut j = pos;
-    while j < le {
+    while j < limit {
         let b = s[j];
         if b == b':' && matches!(s.get(j + 1), None | Some(b' ' | b'\t' | b'\r' | b'\n')) {
             let key = pos..j;
