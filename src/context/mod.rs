@@ -214,6 +214,16 @@ impl<'a> FileContext<'a> {
             .get_or_init(|| lex::LexMap::build(self.syntax, self.content))
     }
 
+    /// Whether the line holding `offset` is a commented-out line.
+    pub fn is_commented_line(&self, offset: usize) -> bool {
+        self.lex().is_commented_line(self.content, offset)
+    }
+
+    /// A copy of `content[range]` with comments blanked (same length).
+    pub fn blank_comments(&self, range: std::ops::Range<usize>) -> Vec<u8> {
+        self.lex().blank_comments(self.content, range)
+    }
+
     /// The YAML tree (for any syntax: a caller may ask for YAML structure of a
     /// file it knows to be YAML whatever its name).
     pub fn yaml(&self) -> &yaml::YamlDoc {

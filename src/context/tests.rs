@@ -16,9 +16,11 @@ fn file_context_builds_lazily_and_composes() {
         "the YAML query needs no lexical map"
     );
     // The block's content read as shell: comments and commands.
-    let shell = lex::LexMap::build(Syntax::Shell, ctx.content());
+    let shell = lex::LexMap::build_range(Syntax::Shell, ctx.content(), block.content.clone());
     let commented = wf.find("# docker").unwrap_or(0);
     assert!(shell.is_commented_line(ctx.content(), commented + 10));
+    assert!(!shell.is_commented_line(ctx.content(), at));
+    assert_eq!(ctx.lex().class_at(commented), lex::Class::String);
     let cmds =
         shell::ShellMap::build_range(ctx.content(), block.content.clone(), shell::Dialect::Posix);
     let run = cmds
@@ -43,6 +45,8 @@ fn file_context_builds_lazily_and_composes() {
 
     let java = "class T {\n  LocalStackContainer c = new LocalStackContainer(IMAGE)\n      .withEnv(\"LOCALSTACK_API_KEY\", key);\n}\n";
     let ctx = FileContext::new(Syntax::Java, java.as_bytes());
+    assert!(!ctx.is_commented_line(java.find(".withEnv").unwrap_or(0)));
+    assert_eq!(ctx.blank_comments(0..java.len()).len(), java.len());
     let site = ctx.code_at(java.find("\"LOCALSTACK").unwrap_or(0));
     assert_eq!(site.call().and_then(|c| c.name.as_deref()), Some("withEnv"));
     assert!(ctx.lex.get().is_some());
@@ -298,6 +302,7 @@ fn check_all(bytes: &[u8]) {
                 r.start >= prev && r.start < r.end && r.end <= bytes.len(),
                 "{syn:?}"
             );
+            assert!(boundary(r.start) && boundary(r.end), "{syn:?} {r:?}");
             prev = r.end;
         }
         for i in [0, bytes.len() / 3, bytes.len() / 2, bytes.len()] {
@@ -360,6 +365,7 @@ fn check_all(bytes: &[u8]) {
                 r.start >= prev && r.end <= bytes.len() && r.start < r.end,
                 "{f:?}"
             );
+            assert!(boundary(r.start) && boundary(r.end), "{f:?} {r:?}");
             if let docs::Region::CodeBlock { content, .. } = reg {
                 assert!(content.start <= content.end && content.end <= bytes.len());
             }
@@ -376,6 +382,11 @@ fn check_all(bytes: &[u8]) {
             assert!(c.span.start <= c.span.end && c.span.end <= bytes.len());
             for w in &c.words {
                 assert!(w.span.start <= w.span.end && w.span.end <= bytes.len());
+                assert!(
+                    boundary(w.span.start) && boundary(w.span.end),
+                    "{:?}",
+                    w.span
+                );
             }
             let _ = c.docker_run();
         }
@@ -462,4 +473,11 @@ fn check_small(bytes: &[u8]) {
     let t = Instant::now();
     let _ = shell::ShellMap::build(bytes);
     slow("shell", t);
+}
+
+#[test]
+fn found_by_the_properties() {
+    // A key, a comment line, then a nested sequence: the value starts after
+    // the comment, and the node still holds it.
+    check_all(b"`|\n=::\n#>|\n- \n\"");
 }

@@ -721,6 +721,13 @@ impl YamlDoc {
     /// Completes spans: collections end at their last descendant, then
     /// block collections take the comment lines that follow them.
     fn finish(&mut self, content: &[u8]) {
+        // A node holds its value (the fallback may place a nested value after
+        // comment lines the key's own span did not reach).
+        for n in &mut self.nodes {
+            n.value.end = n.value.end.max(n.value.start);
+            n.span.start = n.span.start.min(n.value.start);
+            n.span.end = n.span.end.max(n.value.end);
+        }
         // Children have larger indices than parents: one reverse pass
         // propagates ends upwards.
         for i in (0..self.nodes.len()).rev() {
@@ -780,7 +787,7 @@ impl YamlDoc {
             }
             if end > self.nodes[i].span.end {
                 self.nodes[i].span.end = end;
-                self.nodes[i].value.end = end;
+                self.nodes[i].value.end = end.max(self.nodes[i].value.start);
                 // Ancestors must still hold it.
                 let mut p = self.nodes[i].parent;
                 while let Some(pid) = p {
@@ -789,7 +796,7 @@ impl YamlDoc {
                         break;
                     }
                     pn.span.end = end;
-                    pn.value.end = end;
+                    pn.value.end = end.max(pn.value.start);
                     p = pn.parent;
                 }
             }

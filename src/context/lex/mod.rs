@@ -168,6 +168,21 @@ impl LexMap {
         }
     }
 
+    /// Classifies only `content[range]` as `syntax` (a YAML `run: |` block
+    /// as shell, a docs code block in its language); spans are offsets into
+    /// `content`, and everything outside the range reads as code.
+    pub fn build_range(syntax: Syntax, content: &[u8], range: Range<usize>) -> LexMap {
+        let end = range.end.min(content.len());
+        let start = range.start.min(end);
+        let mut map = LexMap::build(syntax, &content[start..end]);
+        for sp in &mut map.spans {
+            sp.start += start;
+            sp.end += start;
+        }
+        map.len = content.len();
+        map
+    }
+
     /// A map of `content` in which everything is code (for syntaxes without
     /// comments, or as a neutral default).
     pub fn all_code(content: &[u8]) -> LexMap {

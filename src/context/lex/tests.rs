@@ -47,6 +47,13 @@ TAG=v1#2
     assert_eq!(class(sh, src, "# is not"), String);
     assert_eq!(class(sh, src, "# this"), String);
     assert_eq!(class(sh, src, "#2"), Code);
+    // A flag commented out inside a continued command.
+    let cont = "docker run -d \\
+#   -e LOCALSTACK_AUTH_TOKEN=\"x\" \\
+  localstack/localstack
+";
+    assert!(commented(sh, cont, "-e LOCALSTACK_AUTH_TOKEN"));
+    assert!(!commented(sh, cont, "localstack/localstack"));
 }
 
 #[test]

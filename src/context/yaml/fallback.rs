@@ -147,6 +147,7 @@ impl Fb<'_> {
             NodeKind::Mapping
         };
         n.value = at..at;
+        n.span.end = n.span.end.max(at);
         n.text = None;
         n.block_collection = true;
     }
