@@ -43,6 +43,7 @@
 pub mod app;
 pub mod cli;
 pub mod config;
+pub mod context;
 pub mod error;
 pub mod finding;
 pub mod fix;
