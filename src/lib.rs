@@ -23,7 +23,7 @@
 //!
 //! | layer | modules |
 //! |---|---|
-//! | 0 | `util`, `kind` |
+//! | 0 | `util`, `kind`, `context` |
 //! | 1 | `error`, `finding` |
 //! | 2 | `rules` |
 //! | 3 | `suppress` |

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 /// Leaf first; a module may use only modules on earlier rows.
 const LAYERS: &[&[&str]] = &[
-    &["util", "kind"],
+    &["util", "kind", "context"],
     &["error", "finding"],
     &["rules"],
     &["suppress"],
