@@ -8,6 +8,7 @@ mod history;
 mod hygiene;
 mod layers;
 mod props;
+mod reports;
 mod robust;
 mod rules;
 mod scan;
