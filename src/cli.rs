@@ -293,7 +293,11 @@ const PLAN_AFTER_HELP: &str = "\
 The plan groups the scan's findings: credentials to rotate now, CI secrets to
 create or rename per CI system, files `keysweep fix` can rewrite, edits that
 need a person, deprecated commands, and the 2026 image change, with a checklist.
-Output is sorted and has no timestamps, so it can be committed or posted as a
+With a CODEOWNERS file (CODEOWNERS, .github/, docs/ or .gitlab/) the work is
+also grouped by owner; in a GitHub or GitLab clone paths link to the file at
+the current commit. Markdown plans are cut to --max-chars so they fit a
+pull-request comment (--full or --output-full FILE for everything). Output is
+sorted and has no timestamps, so it can be committed or posted as a
 pull-request comment. Values are always redacted.
 
 Exit codes:
@@ -310,9 +314,25 @@ pub struct PlanArgs {
     /// Output format.
     #[arg(long, short = 'f', value_enum, default_value_t = PlanFormat::Markdown)]
     pub format: PlanFormat,
-    /// Write the plan to FILE instead of standard output.
+    /// Write the plan to FILE instead of standard output (`-` is standard
+    /// output).
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// Markdown: never shorten the plan (by default long lists are cut so
+    /// the plan fits a pull-request comment, see --max-chars).
+    #[arg(long)]
+    pub full: bool,
+    /// Markdown: also write the full, uncut plan to FILE; a shortened plan
+    /// points to it.
+    #[arg(long, value_name = "FILE")]
+    pub output_full: Option<PathBuf>,
+    /// Markdown: the most characters a shortened plan may have (GitHub
+    /// allows 65,536 in a comment).
+    #[arg(long, value_name = "N", default_value_t = crate::plan::DEFAULT_MAX_CHARS)]
+    pub max_chars: usize,
+    /// Markdown: do not link paths to the forge hosting the repository.
+    #[arg(long)]
+    pub no_links: bool,
     /// What to scan and with which settings.
     #[command(flatten)]
     pub tree: TreeArgs,

@@ -1,6 +1,6 @@
 //! What a command asks of the git repository around the scanned paths:
-//! whether it is shallow, the commit HEAD points to, the branch and the
-//! origin remote (for links). Read with gix; never an error — a path outside
+//! whether it is shallow, the commit HEAD points to and the origin remote
+//! (for links). Read with gix; never an error — a path outside
 //! a repository simply has no answers.
 
 use std::path::Path;
@@ -21,13 +21,6 @@ pub fn head_commit(dir: &Path) -> Option<String> {
     Some(id.to_string())
 }
 
-/// The short branch name HEAD points to, if it is on a branch.
-pub fn head_branch(dir: &Path) -> Option<String> {
-    let repo = open(dir)?;
-    let name = repo.head_name().ok()??;
-    Some(name.shorten().to_string())
-}
-
 /// `remote.origin.url` of the repository.
 pub fn origin_url(dir: &Path) -> Option<String> {
     let repo = open(dir)?;
@@ -40,5 +33,5 @@ pub fn origin_url(dir: &Path) -> Option<String> {
 pub fn work_tree(dir: &Path) -> Option<std::path::PathBuf> {
     let repo = open(dir)?;
     repo.workdir()
-        .map(|p| crate::util::paths::normalised_absolute(p))
+        .map(crate::util::paths::normalised_absolute)
 }

@@ -23,7 +23,8 @@ pub fn sniff(content: &[u8]) -> Option<&'static str> {
     let start = head.iter().position(|b| !b.is_ascii_whitespace())?;
     let head = &head[start..];
     let has = |needle: &str| memchr::memmem::find(head, needle.as_bytes()).is_some();
-    if head.starts_with(PLAN_MARKER.as_bytes()) {
+    // A Markdown plan has the marker on its second line.
+    if memchr::memmem::find(&head[..head.len().min(256)], PLAN_MARKER.as_bytes()).is_some() {
         return Some("a keysweep plan");
     }
     match head.first() {
@@ -124,7 +125,7 @@ mod tests {
             ("{\n  \"format\": \"keysweep-report\",\n  \"version\": 1", "JSON report"),
             ("{\"format\":\"keysweep-baseline\",\"version\":1}", "baseline"),
             ("{\n  \"format\": \"keysweep-plan\"", "plan"),
-            ("<!-- keysweep-plan -->\n# LocalStack", "plan"),
+            ("# LocalStack credential migration plan\n<!-- keysweep-plan -->\n", "plan"),
             (
                 "{\n  \"$schema\": \"https://json.schemastore.org/sarif-2.1.0.json\",\n  \"properties\": {\"keysweep-report\": \"sarif\"}",
                 "SARIF",
