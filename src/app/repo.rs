@@ -32,6 +32,5 @@ pub fn origin_url(dir: &Path) -> Option<String> {
 /// The top of the work tree of the repository at or above `dir`.
 pub fn work_tree(dir: &Path) -> Option<std::path::PathBuf> {
     let repo = open(dir)?;
-    repo.workdir()
-        .map(crate::util::paths::normalised_absolute)
+    repo.workdir().map(crate::util::paths::normalised_absolute)
 }
