@@ -682,3 +682,105 @@ fn file_names_and_lines_cannot_inject_terminal_sequences_or_forge_lines() {
         );
     }
 }
+
+// -------------------------------------------------------------------- plan
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let ft = e.file_type().unwrap();
+        let dest = to.join(e.file_name());
+        if ft.is_dir() {
+            copy_dir(&e.path(), &dest);
+        } else if ft.is_file() {
+            std::fs::copy(e.path(), &dest).unwrap();
+        }
+    }
+}
+
+#[test]
+fn plan_fits_a_comment_groups_by_owner_and_links_to_the_forge() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    for i in 0..8 {
+        copy_dir(&fixture("demo/services"), &d.join(format!("svc-{i}")));
+    }
+    std::fs::write(
+        d.join("CODEOWNERS"),
+        "* @acme/platform\n/svc-1/ @acme/payments\n/svc-2/ @acme/payments @bob\n/svc-3/\n",
+    )
+    .unwrap();
+    git(d, &["init", "-q"]);
+    git(
+        d,
+        &[
+            "remote",
+            "add",
+            "origin",
+            "https://ci:hunter2@github.com/acme/mono.git",
+        ],
+    );
+    git(d, &["add", "-A"]);
+    git(d, &["commit", "-q", "-m", "init"]);
+    let full = run_in(d, &["plan", ".", "--full"]);
+    assert_eq!(code(&full), 0, "{}", stderr(&full));
+    let full = stdout(&full);
+    assert!(
+        full.chars().count() > 12_000,
+        "fixture too small: {}",
+        full.len()
+    );
+    let o = run_in(
+        d,
+        &[
+            "plan",
+            ".",
+            "--max-chars",
+            "12000",
+            "--output-full",
+            "PLAN-full.md",
+        ],
+    );
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let cut = stdout(&o);
+    assert!(cut.chars().count() <= 12_000, "{}", cut.len());
+    assert!(
+        cut.contains("more not shown here; the full plan is in `PLAN-full.md`"),
+        "{cut}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(d.join("PLAN-full.md")).unwrap(),
+        full
+    );
+    // Owners from CODEOWNERS: the last matching line wins, `/svc-3/` has none.
+    for owner in ["@acme/platform", "@acme/payments", "@bob", "(no owner)"] {
+        assert!(full.contains(&format!("| {owner} |")), "{owner}: {full}");
+    }
+    // Links at the current commit, without the remote's credentials.
+    let head = String::from_utf8(
+        Command::new("git")
+            .current_dir(d)
+            .args(["rev-parse", "HEAD"])
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    let prefix = format!("https://github.com/acme/mono/blob/{}/svc-0/", head.trim());
+    assert!(full.contains(&prefix), "{full}");
+    assert!(regex::Regex::new(
+        r"\]\(https://github\.com/acme/mono/blob/[0-9a-f]{40}/svc-\d/[^)]+#L\d+\)"
+    )
+    .unwrap()
+    .is_match(&full));
+    assert!(
+        !full.contains("hunter2") && !full.contains("ci:"),
+        "credentials leaked"
+    );
+    assert!(!stdout(&run_in(d, &["plan", ".", "--full", "--no-links"]))
+        .contains("https://github.com/acme"));
+    // The default cap keeps a plan under GitHub's comment limit.
+    let o = run_in(d, &["plan", "."]);
+    assert!(stdout(&o).chars().count() <= 60_000);
+}
