@@ -784,3 +784,38 @@ fn plan_fits_a_comment_groups_by_owner_and_links_to_the_forge() {
     let o = run_in(d, &["plan", "."]);
     assert!(stdout(&o).chars().count() <= 60_000);
 }
+
+#[test]
+fn commit_summaries_cannot_inject_terminal_sequences() {
+    let dir = temp_tree(&[("deploy.env", KEY_LINE)]);
+    git(dir.path(), &["init", "-q"]);
+    git(dir.path(), &["add", "-A"]);
+    git(
+        dir.path(),
+        &[
+            "commit",
+            "-q",
+            "-m",
+            "add \x1b]52;c;cHduZWQ=\x07 config\x1b[2K",
+        ],
+    );
+    let o = run_in(
+        dir.path(),
+        &[
+            "scan",
+            "--history",
+            ".",
+            "--color",
+            "never",
+            "--fail-on",
+            "never",
+        ],
+    );
+    let out = stdout(&o);
+    assert!(out.contains("introduced in"), "{out}");
+    assert!(!out.contains('\x1b') && !out.contains('\x07'), "{out:?}");
+    assert!(
+        out.contains("add \\e]52;c;cHduZWQ=\\x07 config\\e[2K"),
+        "{out}"
+    );
+}
