@@ -185,6 +185,11 @@ pub struct ScanArgs {
     /// Scan files ignored by .gitignore, .ignore and .keysweepignore too.
     #[arg(long)]
     pub no_ignore: bool,
+    /// Only scan files matching GLOB (gitignore syntax, relative to the
+    /// working directory); `!GLOB` leaves matching paths out. Repeatable;
+    /// the last matching glob wins (as in ripgrep).
+    #[arg(long, short = 'g', value_name = "GLOB")]
+    pub glob: Vec<String>,
     /// Skip files larger than this many bytes (counted as too-large).
     #[arg(long, value_name = "BYTES", default_value_t = crate::scan::DEFAULT_MAX_FILE_SIZE)]
     pub max_file_size: u64,

@@ -87,6 +87,7 @@ fn flags(args: &ScanArgs) -> Flags {
         format: args.format,
         fail_on: args.fail_on,
         own_files: Vec::new(),
+        globs: args.glob.clone(),
     }
 }
 
@@ -167,9 +168,6 @@ pub fn run(args: ScanArgs) -> Result<Exit, Error> {
     // Dropped (and so erased) before any error below is printed.
     let bar = counters.clone().map(progress::Progress::start);
     let mut settings = input.settings(&flags)?;
-    if args.verbose {
-        let _ = super::settings::write_config_choice(&mut std::io::stderr().lock(), &settings);
-    }
     if let Some(c) = counters {
         settings.scanner.set_progress(c);
     }
@@ -179,6 +177,8 @@ pub fn run(args: ScanArgs) -> Result<Exit, Error> {
     }
     if args.verbose {
         // Diagnostics only: a closed or failing stderr must not fail the scan.
+        // Printed once the progress line is gone.
+        let _ = super::settings::write_config_choice(&mut std::io::stderr().lock(), &settings);
         let _ = progress::write_verbose(
             &mut std::io::stderr().lock(),
             settings.scanner.rules(),

@@ -45,6 +45,8 @@ pub struct Flags {
     pub fail_on: Option<FailOn>,
     /// Files of this run never scanned: its reports and its baseline.
     pub own_files: Vec<PathBuf>,
+    /// `-g/--glob` path filters.
+    pub globs: Vec<String>,
 }
 
 impl Default for Flags {
@@ -61,6 +63,7 @@ impl Default for Flags {
             format: None,
             fail_on: None,
             own_files: Vec::new(),
+            globs: Vec::new(),
         }
     }
 }
@@ -140,6 +143,10 @@ impl Settings {
                 no_ignore: flags.no_ignore,
                 excludes: config.exclude.clone(),
                 explicit_excludes,
+                globs: crate::source::tree::glob_filter(
+                    &crate::util::paths::normalised_absolute(Path::new(".")),
+                    &flags.globs,
+                )?,
             },
             format: flags.format.or(config.format).unwrap_or(Format::Human),
             fail_on: flags.fail_on.or(config.fail_on).unwrap_or(FailOn::Low),
@@ -154,10 +161,12 @@ impl Settings {
 
     /// Whether a path that is named rather than walked (staged and history
     /// paths, given as absolute paths) is excluded by keysweep.toml's
-    /// `exclude` or the root `.keysweepignore`.
+    /// `exclude`, the root `.keysweepignore` or `-g/--glob`.
     pub fn is_excluded(&self, abs: &Path) -> bool {
         let hit = |gi: &Option<Gitignore>| gi.as_ref().is_some_and(|g| excluded_by(g, abs, false));
-        hit(&self.walk.excludes) || hit(&self.walk.explicit_excludes)
+        hit(&self.walk.excludes)
+            || hit(&self.walk.explicit_excludes)
+            || crate::source::tree::glob_excludes(&self.walk, abs, false)
     }
 }
 

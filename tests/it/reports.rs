@@ -819,3 +819,25 @@ fn commit_summaries_cannot_inject_terminal_sequences() {
         "{out}"
     );
 }
+
+#[test]
+fn glob_limits_and_excludes_paths_like_ripgrep() {
+    let dir = temp_tree(&[
+        ("a/deploy.env", KEY_LINE),
+        ("b/deploy.env", KEY_LINE),
+        ("b/run.sh", OTHER_KEY_LINE),
+    ]);
+    let paths = |globs: &[&str]| {
+        let mut args = vec!["."];
+        for g in globs {
+            args.extend_from_slice(&["-g", g]);
+        }
+        finding_paths(&scan_json_in(dir.path(), &args))
+    };
+    assert_eq!(paths(&[]).len(), 3);
+    assert_eq!(paths(&["*.env"]), vec!["a/deploy.env", "b/deploy.env"]);
+    assert_eq!(paths(&["!b/"]), vec!["a/deploy.env"]);
+    assert_eq!(paths(&["*.env", "!a/**"]), vec!["b/deploy.env"]);
+    let o = run_in(dir.path(), &["scan", ".", "-g", "a/{"]);
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+}
