@@ -15,9 +15,9 @@
 #   KS_SUMMARY            true: write the job summary
 # and what GitHub sets: GITHUB_OUTPUT, GITHUB_STEP_SUMMARY, RUNNER_TEMP.
 #
-# Two scans of the same paths with the same arguments: the human report for
-# the log (its exit code is the gate) and the SARIF report, from which
-# report.py derives the counts, the job summary and the upload file.
+# One scan: the human report for the log (its exit code is the gate) and,
+# with `--report sarif=FILE`, the SARIF report, from which report.py derives
+# the counts, the job summary and the upload file.
 #
 # Outputs: exit-code, findings, suppressed, sarif-file, sarif-upload-file.
 # Exits 0 when keysweep ran (findings or not: the "Fail" step gates), 2 when
@@ -67,21 +67,16 @@ gate=()
 sarif="${KS_SARIF:-$temp/keysweep/keysweep.sarif}"
 case "$sarif" in */*) mkdir -p "${sarif%/*}" ;; esac
 
-# 1. The human report in the log. The user's args come last, so
-#    `--fail-on`, `--format` or `--color` in them win.
+# The human report in the log, the SARIF report beside it. The user's args
+# come last, so `--fail-on`, `--format` or `--color` in them win; the SARIF
+# report's destination is the action's (`--report` is repeatable).
 keysweep scan "${paths[@]}" "${common[@]+"${common[@]}"}" --format human --color always \
-    "${gate[@]+"${gate[@]}"}" "${extra[@]+"${extra[@]}"}"
+    "${gate[@]+"${gate[@]}"}" "${extra[@]+"${extra[@]}"}" --report "sarif=$sarif"
 code=$?
 output exit-code "$code"
 
-# 2. The SARIF report: same paths and arguments, but format, destination and
-#    gate are the action's, so they come last.
-keysweep scan "${paths[@]}" "${common[@]+"${common[@]}"}" "${extra[@]+"${extra[@]}"}" \
-    --format sarif --output "$sarif" --fail-on never --quiet --color never
-sarif_code=$?
-
-if [ "$code" -ge 2 ] || [ "$sarif_code" -ne 0 ]; then
-    echo "::error title=keysweep::keysweep exited with $code (SARIF run: $sarif_code): a usage, configuration or read error, see the log above"
+if [ "$code" -ge 2 ]; then
+    echo "::error title=keysweep::keysweep exited with $code: a usage, configuration or read error, see the log above"
     exit 2
 fi
 [ -s "$sarif" ] || fatal "keysweep wrote no SARIF report to $sarif"

@@ -44,6 +44,52 @@ pub enum Command {
     /// List or check rules.
     #[command(subcommand)]
     Rules(RulesCommand),
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
+    #[command(after_help = COMPLETIONS_AFTER_HELP)]
+    Completions {
+        /// The shell to complete for.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff) to standard output.
+    #[command(after_help = "Example: keysweep man > keysweep.1 && man ./keysweep.1")]
+    Man,
+}
+
+const COMPLETIONS_AFTER_HELP: &str = "\
+Examples:
+  keysweep completions bash > ~/.local/share/bash-completion/completions/keysweep
+  keysweep completions zsh > ~/.zfunc/_keysweep
+  keysweep completions fish > ~/.config/fish/completions/keysweep.fish";
+
+/// One `--report FORMAT=PATH`: another report of the same scan.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReportTarget {
+    /// Its format.
+    pub format: Format,
+    /// Where it goes; `-` is standard output.
+    pub path: PathBuf,
+}
+
+/// Parses `FORMAT=PATH` for `--report`.
+pub fn parse_report_target(s: &str) -> Result<ReportTarget, String> {
+    let (format, path) = s
+        .split_once('=')
+        .ok_or_else(|| format!("expected FORMAT=PATH, e.g. sarif=keysweep.sarif, got `{s}`"))?;
+    let format = Format::from_str(format, true).map_err(|_| {
+        let names: Vec<String> = Format::value_variants()
+            .iter()
+            .filter_map(|f| f.to_possible_value().map(|v| v.get_name().to_string()))
+            .collect();
+        format!("unknown format `{format}`; one of {}", names.join(", "))
+    })?;
+    if path.is_empty() {
+        return Err("the PATH of FORMAT=PATH is empty".into());
+    }
+    Ok(ReportTarget {
+        format,
+        path: PathBuf::from(path),
+    })
 }
 
 /// Options shared by every command that loads rules.
@@ -100,9 +146,23 @@ pub struct ScanArgs {
     /// Output format [default: human, or `format` in keysweep.toml].
     #[arg(long, short = 'f', value_enum)]
     pub format: Option<Format>,
-    /// Write the report to FILE instead of standard output.
+    /// Write the report to FILE instead of standard output (`-` is standard
+    /// output). A one-line summary then goes to stderr (unless -q).
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// Also write the same scan as FORMAT to PATH (repeatable; `-` is
+    /// standard output), e.g. `--report sarif=keysweep.sarif --report
+    /// gitlab-secret-detection=gl-secret-detection-report.json`.
+    #[arg(long = "report", value_name = "FORMAT=PATH", value_parser = parse_report_target)]
+    pub reports: Vec<ReportTarget>,
+    /// SARIF: the code scanning category (`runs[0].automationDetails.id`),
+    /// so several keysweep uploads can coexist.
+    #[arg(long, value_name = "NAME")]
+    pub sarif_category: Option<String>,
+    /// SARIF: leave suppressed findings out (GitHub code scanning ignores
+    /// SARIF `suppressions` and would open them as alerts).
+    #[arg(long)]
+    pub sarif_omit_suppressed: bool,
     /// Lowest severity that makes the exit code 1 [default: low, or
     /// `fail_on` in keysweep.toml].
     #[arg(long, value_enum)]
@@ -125,6 +185,11 @@ pub struct ScanArgs {
     /// Scan files ignored by .gitignore, .ignore and .keysweepignore too.
     #[arg(long)]
     pub no_ignore: bool,
+    /// Only scan files matching GLOB (gitignore syntax, relative to the
+    /// working directory); `!GLOB` leaves matching paths out. Repeatable;
+    /// the last matching glob wins (as in ripgrep).
+    #[arg(long, short = 'g', value_name = "GLOB")]
+    pub glob: Vec<String>,
     /// Skip files larger than this many bytes (counted as too-large).
     #[arg(long, value_name = "BYTES", default_value_t = crate::scan::DEFAULT_MAX_FILE_SIZE)]
     pub max_file_size: u64,
@@ -233,7 +298,11 @@ const PLAN_AFTER_HELP: &str = "\
 The plan groups the scan's findings: credentials to rotate now, CI secrets to
 create or rename per CI system, files `keysweep fix` can rewrite, edits that
 need a person, deprecated commands, and the 2026 image change, with a checklist.
-Output is sorted and has no timestamps, so it can be committed or posted as a
+With a CODEOWNERS file (CODEOWNERS, .github/, docs/ or .gitlab/) the work is
+also grouped by owner; in a GitHub or GitLab clone paths link to the file at
+the current commit. Markdown plans are cut to --max-chars so they fit a
+pull-request comment (--full or --output-full FILE for everything). Output is
+sorted and has no timestamps, so it can be committed or posted as a
 pull-request comment. Values are always redacted.
 
 Exit codes:
@@ -250,9 +319,25 @@ pub struct PlanArgs {
     /// Output format.
     #[arg(long, short = 'f', value_enum, default_value_t = PlanFormat::Markdown)]
     pub format: PlanFormat,
-    /// Write the plan to FILE instead of standard output.
+    /// Write the plan to FILE instead of standard output (`-` is standard
+    /// output).
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// Markdown: never shorten the plan (by default long lists are cut so
+    /// the plan fits a pull-request comment, see --max-chars).
+    #[arg(long)]
+    pub full: bool,
+    /// Markdown: also write the full, uncut plan to FILE; a shortened plan
+    /// points to it.
+    #[arg(long, value_name = "FILE")]
+    pub output_full: Option<PathBuf>,
+    /// Markdown: the most characters a shortened plan may have (GitHub
+    /// allows 65,536 in a comment).
+    #[arg(long, value_name = "N", default_value_t = crate::plan::DEFAULT_MAX_CHARS)]
+    pub max_chars: usize,
+    /// Markdown: do not link paths to the forge hosting the repository.
+    #[arg(long)]
+    pub no_links: bool,
     /// What to scan and with which settings.
     #[command(flatten)]
     pub tree: TreeArgs,

@@ -1,6 +1,7 @@
 //! keysweep.toml: team settings that tune a scan without forking keysweep.
 //!
-//! The file is found at the scan root (or given with `--config`). It is
+//! The file is found by walking up from the scanned paths (or given with
+//! `--config`). It is
 //! parsed into a serde mirror that denies unknown keys, then checked into a
 //! [`Config`]; every problem (unknown key, bad severity, bad regex, bad glob,
 //! unknown rule id, missing rules file) is collected and reported as a miette
@@ -84,13 +85,28 @@ pub struct Config {
     text: String,
 }
 
+/// Which keysweep.toml applies to a run, and why (for `--verbose`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Discovered {
+    /// The file, if any applies.
+    pub file: Option<PathBuf>,
+    /// How it was chosen, in words.
+    pub why: String,
+}
+
 /// The config file to use: `explicit` (which must exist), none with
-/// `no_config`, else keysweep.toml in `root` if there is one.
+/// `no_config`, else the nearest keysweep.toml found by walking up from each
+/// scanned path (from the path itself for a directory, from its parent for a
+/// file) to the top of its git work tree, or the file-system root outside
+/// one. When the scanned paths have different nearest files, the one nearest
+/// to their common ancestor directory applies: one settings file per run.
+/// `scanned` empty means `root`.
 pub fn discover(
     root: &Path,
+    scanned: &[PathBuf],
     explicit: Option<&Path>,
     no_config: bool,
-) -> Result<Option<PathBuf>, Error> {
+) -> Result<Discovered, Error> {
     if let Some(p) = explicit {
         if !p.is_file() {
             return Err(Error::Missing {
@@ -98,16 +114,90 @@ pub fn discover(
                 path: p.display().to_string(),
             });
         }
-        return Ok(Some(p.to_path_buf()));
+        return Ok(Discovered {
+            file: Some(p.to_path_buf()),
+            why: format!("{} (--config)", p.display()),
+        });
     }
     if no_config {
-        return Ok(None);
+        return Ok(Discovered {
+            file: None,
+            why: "none (--no-config)".into(),
+        });
     }
-    let candidate = root.join(FILE_NAME);
-    Ok(candidate.is_file().then_some(candidate))
+    let starts: Vec<PathBuf> = if scanned.is_empty() {
+        vec![normalised_absolute(root)]
+    } else {
+        scanned.iter().map(|p| start_dir(p)).collect()
+    };
+    let nearest: Vec<Option<PathBuf>> = starts.iter().map(|d| nearest_config(d)).collect();
+    let first = nearest.first().cloned().flatten();
+    if nearest.iter().all(|n| *n == first) {
+        let why = match &first {
+            Some(f) => format!("{} (nearest to the scanned paths)", relative(f)),
+            None => "none found between the scanned paths and the repository root".into(),
+        };
+        return Ok(Discovered { file: first, why });
+    }
+    let common = common_ancestor(&starts);
+    let file = nearest_config(&common);
+    let why = format!(
+        "{} (the scanned paths have different nearest keysweep.toml files; the one nearest to their common directory {} applies to all)",
+        file.as_deref().map_or_else(|| "none".to_string(), relative),
+        relative(&common)
+    );
+    Ok(Discovered { file, why })
+}
+
+/// `p` relative to the working directory when it is below it.
+fn relative(p: &Path) -> String {
+    let cwd = normalised_absolute(Path::new("."));
+    match p.strip_prefix(&cwd) {
+        Ok(r) => display_path(r),
+        Err(_) => display_path(p),
+    }
+}
+
+/// The directory the walk up starts from: the path for a directory, its
+/// parent for anything else.
+fn start_dir(p: &Path) -> PathBuf {
+    let abs = normalised_absolute(p);
+    if abs.is_dir() {
+        abs
+    } else {
+        abs.parent().map_or(abs.clone(), Path::to_path_buf)
+    }
+}
+
+/// The nearest keysweep.toml at or above `dir`, up to the top of the git work
+/// tree `dir` is in (a directory holding `.git`) or the file-system root.
+pub fn nearest_config(dir: &Path) -> Option<PathBuf> {
+    for d in dir.ancestors() {
+        let candidate = d.join(FILE_NAME);
+        if candidate.is_file() {
+            return Some(candidate);
+        }
+        if d.join(".git").exists() {
+            return None;
+        }
+    }
+    None
+}
+
+fn common_ancestor(dirs: &[PathBuf]) -> PathBuf {
+    let mut common = dirs.first().cloned().unwrap_or_default();
+    for d in &dirs[1.min(dirs.len())..] {
+        while !d.starts_with(&common) {
+            if !common.pop() {
+                break;
+            }
+        }
+    }
+    common
 }
 
 /// The scan root: the one directory given, otherwise the current directory.
+/// Relative paths of a run without a settings file start here.
 pub fn scan_root(paths: &[PathBuf]) -> PathBuf {
     match paths {
         [one] if one.is_dir() => one.clone(),

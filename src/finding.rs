@@ -480,6 +480,12 @@ pub enum SkipReason {
     Symlink,
     /// A FIFO, socket or device.
     Special,
+    /// A report, baseline or plan written by keysweep (recognised by its
+    /// content): scanning it would report the legacy forms its help text quotes.
+    KeysweepReport,
+    /// A file this run writes (`--output`, `--report`) or reads as its
+    /// baseline (`--baseline`).
+    OwnOutput,
 }
 
 impl SkipReason {
@@ -492,6 +498,8 @@ impl SkipReason {
             SkipReason::Ignored => "ignored",
             SkipReason::Symlink => "symlink",
             SkipReason::Special => "special",
+            SkipReason::KeysweepReport => "keysweep-report",
+            SkipReason::OwnOutput => "own-output",
         }
     }
 }

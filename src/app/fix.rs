@@ -2,7 +2,7 @@
 
 use super::exit::Exit;
 use super::input::{Input, Scanned};
-use super::output::{no_color_env, write_output};
+use super::output::{color_env, write_output};
 use super::settings::Flags;
 use crate::cli::{FixArgs, TreeArgs};
 use crate::error::Error;
@@ -43,7 +43,7 @@ pub fn run(args: FixArgs) -> Result<Exit, Error> {
     let results = fix::fix_all(&settings.scanner, &findings, &origin, &opts);
     let color = args
         .color
-        .resolve(std::io::stdout().is_terminal(), no_color_env());
+        .resolve(std::io::stdout().is_terminal(), color_env());
     if !args.write {
         write_output(None, |w| {
             for r in &results {

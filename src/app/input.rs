@@ -36,16 +36,20 @@ pub struct Scanned {
 }
 
 impl Input {
-    /// Resolves the settings for this input: keysweep.toml is looked for at
-    /// the scan root (for `--staged`, the top of the work tree).
+    /// Resolves the settings for this input: keysweep.toml is the nearest
+    /// one walking up from the scanned paths (for `--staged`, from the top
+    /// of the work tree; for standard input, from the current directory).
     pub fn settings(&self, flags: &Flags) -> Result<Settings, Error> {
-        let root = match self {
-            Input::Paths(paths) => config::scan_root(paths),
-            Input::Staged(_) => staged::toplevel()?,
-            Input::Stdin(_) => PathBuf::from("."),
-            Input::History(h) => config::scan_root(std::slice::from_ref(&h.repo)),
+        let (root, scanned) = match self {
+            Input::Paths(paths) => (config::scan_root(paths), paths.clone()),
+            Input::Staged(_) => (staged::toplevel()?, Vec::new()),
+            Input::Stdin(_) => (PathBuf::from("."), Vec::new()),
+            Input::History(h) => (
+                config::scan_root(std::slice::from_ref(&h.repo)),
+                vec![h.repo.clone()],
+            ),
         };
-        Settings::resolve(flags, &root)
+        Settings::resolve(flags, &root, &scanned)
     }
 
     /// Reads the input and scans it with the settings' scanner.

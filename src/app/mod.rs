@@ -11,6 +11,7 @@ pub mod input;
 pub mod output;
 pub mod plan;
 pub mod progress;
+mod repo;
 pub mod rules;
 pub mod scan;
 pub mod settings;
@@ -30,5 +31,18 @@ pub fn run(cli: Cli) -> Result<Exit, Error> {
         Command::Init(args) => init::run(args),
         Command::Rules(RulesCommand::List { format, rules }) => rules::list(format, &rules),
         Command::Rules(RulesCommand::Check { rules }) => rules::check(&rules),
+        Command::Completions { shell } => {
+            let mut cmd = <Cli as clap::CommandFactory>::command();
+            output::write_output(None, |w| {
+                clap_complete::generate(shell, &mut cmd, "keysweep", w);
+                Ok(())
+            })?;
+            Ok(Exit::Clean)
+        }
+        Command::Man => {
+            let cmd = <Cli as clap::CommandFactory>::command();
+            output::write_output(None, |w| clap_mangen::Man::new(cmd).render(w))?;
+            Ok(Exit::Clean)
+        }
     }
 }

@@ -2,6 +2,7 @@
 //! as the reader having seen enough (ripgrep's behaviour), not an error.
 
 use crate::error::Error;
+use crate::report::ColorEnv;
 use std::io::Write;
 use std::path::Path;
 
@@ -33,7 +34,25 @@ pub fn write_output(
     }
 }
 
-/// Whether `NO_COLOR` asks for no colour.
-pub fn no_color_env() -> bool {
-    std::env::var_os("NO_COLOR").is_some()
+/// The colour conventions of this process's environment: `NO_COLOR` and
+/// `CLICOLOR_FORCE` count when set and not empty (read with anstyle-query,
+/// as clap does), `FORCE_COLOR` when set to anything but empty, `0` or
+/// `false`, and `TERM=dumb` turns automatic colour off.
+pub fn color_env() -> ColorEnv {
+    let force_color = std::env::var("FORCE_COLOR")
+        .is_ok_and(|v| !v.is_empty() && v != "0" && !v.eq_ignore_ascii_case("false"));
+    ColorEnv {
+        no_color: anstyle_query::no_color(),
+        force: anstyle_query::clicolor_force() || force_color,
+        dumb_term: std::env::var_os("TERM").is_some_and(|t| t == "dumb"),
+    }
+}
+
+/// The width of the terminal on stdout (or stderr), else the report default.
+pub fn terminal_width() -> usize {
+    terminal_size::terminal_size_of(std::io::stdout())
+        .or_else(|| terminal_size::terminal_size_of(std::io::stderr()))
+        .map_or(crate::report::human::DEFAULT_WIDTH, |(w, _)| {
+            usize::from(w.0).max(40)
+        })
 }

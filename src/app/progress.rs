@@ -3,8 +3,8 @@
 //! details (rules loaded, every skipped path, timing).
 //!
 //! The scanner only bumps relaxed atomic counters ([`Counters`]), once per
-//! file; a separate thread ([`Progress`]) reads them and redraws one `\r` line
-//! at most [`REDRAWS_PER_SECOND`] times a second. Progress is shown only when
+//! file; a separate thread ([`Progress`]) reads them and redraws one line
+//! (with indicatif) at most [`REDRAWS_PER_SECOND`] times a second. Progress is shown only when
 //! stderr is a terminal, `CI` is unset and `--quiet` is not given, so it never
 //! ends up in redirected output or CI logs. Nothing here ever sees a secret:
 //! counters are numbers, and skip details are paths and OS errors.
@@ -52,29 +52,42 @@ pub fn progress_line(s: &Snapshot) -> String {
 }
 
 /// A running progress display; [`Progress::finish`] (or drop) erases it.
+/// Drawing is indicatif's: it fits the line to the terminal's width (a
+/// narrow terminal gets a cut line, never a wrapped one that cannot be
+/// erased) and clears it with the terminal's erase sequence.
 pub struct Progress {
     stop: Arc<(Mutex<bool>, Condvar)>,
     thread: Option<std::thread::JoinHandle<()>>,
+    bar: indicatif::ProgressBar,
 }
 
 impl Progress {
     /// Starts redrawing the progress line of `counters` on stderr. The first
     /// line is drawn at once, then at most [`REDRAWS_PER_SECOND`] times a second.
     pub fn start(counters: Arc<Counters>) -> Progress {
-        let stop = Arc::new((Mutex::new(false), Condvar::new()));
-        let flag = Arc::clone(&stop);
+        let target = indicatif::ProgressDrawTarget::stderr_with_hz(REDRAWS_PER_SECOND as u8);
+        let bar = indicatif::ProgressBar::with_draw_target(None, target);
+        bar.set_style(
+            indicatif::ProgressStyle::default_spinner()
+                .template("{wide_msg}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+        );
         // The first line is drawn here, not by the thread, so that it appears
         // (and is erased) even when the scan ends before the thread runs.
-        let drawn = draw(&progress_line(&counters.snapshot()), 0);
+        bar.set_message(progress_line(&counters.snapshot()));
+        bar.tick();
+        let stop = Arc::new((Mutex::new(false), Condvar::new()));
+        let flag = Arc::clone(&stop);
+        let drawn = bar.clone();
         let thread = std::thread::Builder::new()
             .name("keysweep-progress".into())
-            .spawn(move || redraw_loop(&counters, &flag, drawn))
+            .spawn(move || redraw_loop(&counters, &flag, &drawn))
             .ok();
         if thread.is_none() {
             // No thread, no redraws: erase the line now rather than leave it.
-            erase(drawn);
+            bar.finish_and_clear();
         }
-        Progress { stop, thread }
+        Progress { stop, thread, bar }
     }
 
     /// Stops the display and erases its line.
@@ -91,6 +104,9 @@ impl Progress {
         if let Some(t) = self.thread.take() {
             let _ = t.join();
         }
+        if !self.bar.is_finished() {
+            self.bar.finish_and_clear();
+        }
     }
 }
 
@@ -100,7 +116,7 @@ impl Drop for Progress {
     }
 }
 
-fn redraw_loop(counters: &Counters, stop: &(Mutex<bool>, Condvar), mut drawn: usize) {
+fn redraw_loop(counters: &Counters, stop: &(Mutex<bool>, Condvar), bar: &indicatif::ProgressBar) {
     let interval = Duration::from_millis(1000 / REDRAWS_PER_SECOND);
     let (lock, cvar) = stop;
     let mut stopped = lock.lock().unwrap_or_else(|p| p.into_inner());
@@ -110,32 +126,11 @@ fn redraw_loop(counters: &Counters, stop: &(Mutex<bool>, Condvar), mut drawn: us
             Err(p) => p.into_inner().0,
         };
         if !*stopped {
-            drawn = draw(&progress_line(&counters.snapshot()), drawn);
+            bar.set_message(progress_line(&counters.snapshot()));
         }
     }
     drop(stopped);
-    erase(drawn);
-}
-
-/// Blanks a drawn line of `width` chars and returns to its start, so the
-/// report (or the shell prompt) starts on a clean line.
-fn erase(width: usize) {
-    if width > 0 {
-        let mut err = std::io::stderr().lock();
-        let _ = write!(err, "\r{:width$}\r", "");
-        let _ = err.flush();
-    }
-}
-
-/// Draws `line` over the previous one (`prev` chars long); returns its length.
-/// Padding with spaces rather than an ANSI erase code works on any terminal.
-fn draw(line: &str, prev: usize) -> usize {
-    let len = line.chars().count();
-    let pad = prev.saturating_sub(len);
-    let mut err = std::io::stderr().lock();
-    let _ = write!(err, "\r{line}{:pad$}", "");
-    let _ = err.flush();
-    len.max(prev)
+    bar.finish_and_clear();
 }
 
 /// Writes the `--verbose` details of a finished scan: rule sources, every

@@ -43,6 +43,10 @@ pub struct Flags {
     pub format: Option<Format>,
     /// Failure threshold (`--fail-on`); the config's `fail_on` otherwise.
     pub fail_on: Option<FailOn>,
+    /// Files of this run never scanned: its reports and its baseline.
+    pub own_files: Vec<PathBuf>,
+    /// `-g/--glob` path filters.
+    pub globs: Vec<String>,
 }
 
 impl Default for Flags {
@@ -58,8 +62,15 @@ impl Default for Flags {
             show_secrets: false,
             format: None,
             fail_on: None,
+            own_files: Vec::new(),
+            globs: Vec::new(),
         }
     }
+}
+
+/// Writes which settings file applied (`--verbose`).
+pub fn write_config_choice(w: &mut dyn std::io::Write, s: &Settings) -> std::io::Result<()> {
+    writeln!(w, "keysweep: settings: {}", s.config_choice)
 }
 
 /// Resolved settings of one run.
@@ -75,18 +86,25 @@ pub struct Settings {
     pub format: Format,
     /// Failure threshold: flag, then config, then low.
     pub fail_on: FailOn,
+    /// Which settings file applied and why (for `--verbose`).
+    pub config_choice: String,
 }
 
 impl Settings {
-    /// Resolves `flags` with the keysweep.toml that applies to `root` (the
-    /// scan root: the one directory given, the work-tree top for staged
-    /// scans, the repository for history).
-    pub fn resolve(flags: &Flags, root: &Path) -> Result<Settings, Error> {
-        let config = match config::discover(root, flags.config.as_deref(), flags.no_config)? {
-            Some(file) => Config::load(&file)?,
+    /// Resolves `flags` with the keysweep.toml that applies to `scanned`
+    /// (the paths scanned; empty means `root`), found by walking up to the
+    /// repository root. `root` is where relative paths start when no file
+    /// applies (the one directory given, the work-tree top for staged scans,
+    /// the repository for history).
+    pub fn resolve(flags: &Flags, root: &Path, scanned: &[PathBuf]) -> Result<Settings, Error> {
+        let found = config::discover(root, scanned, flags.config.as_deref(), flags.no_config)?;
+        let config = match &found.file {
+            Some(file) => Config::load(file)?,
             None => Config::none(root),
         };
-        Settings::with_config(flags, config)
+        let mut settings = Settings::with_config(flags, config)?;
+        settings.config_choice = found.why;
+        Ok(settings)
     }
 
     /// Resolves `flags` with an already loaded config.
@@ -110,6 +128,7 @@ impl Settings {
                 show_secrets: flags.show_secrets,
                 max_file_size: flags.max_file_size,
                 threads: flags.threads,
+                own_files: crate::scan::own::OwnFiles::new(&flags.own_files),
                 ..ScanOptions::default()
             },
             Box::new(judge),
@@ -124,20 +143,30 @@ impl Settings {
                 no_ignore: flags.no_ignore,
                 excludes: config.exclude.clone(),
                 explicit_excludes,
+                globs: crate::source::tree::glob_filter(
+                    &crate::util::paths::normalised_absolute(Path::new(".")),
+                    &flags.globs,
+                )?,
             },
             format: flags.format.or(config.format).unwrap_or(Format::Human),
             fail_on: flags.fail_on.or(config.fail_on).unwrap_or(FailOn::Low),
             scanner,
+            config_choice: match &config.file {
+                Some(f) => f.display().to_string(),
+                None => "none".into(),
+            },
             config,
         })
     }
 
     /// Whether a path that is named rather than walked (staged and history
     /// paths, given as absolute paths) is excluded by keysweep.toml's
-    /// `exclude` or the root `.keysweepignore`.
+    /// `exclude`, the root `.keysweepignore` or `-g/--glob`.
     pub fn is_excluded(&self, abs: &Path) -> bool {
         let hit = |gi: &Option<Gitignore>| gi.as_ref().is_some_and(|g| excluded_by(g, abs, false));
-        hit(&self.walk.excludes) || hit(&self.walk.explicit_excludes)
+        hit(&self.walk.excludes)
+            || hit(&self.walk.explicit_excludes)
+            || crate::source::tree::glob_excludes(&self.walk, abs, false)
     }
 }
 

@@ -20,6 +20,7 @@ pub use refusal::Refusal;
 use crate::finding::{Finding, Severity};
 use crate::kind;
 use crate::scan::{location, read, Scanner};
+use crate::util::term::{escape_controls, quote_path};
 use edit::{Conflict, LineEnding, PlannedEdit};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -308,7 +309,7 @@ pub fn write_summary(
             if let Ok(c) = &r.outcome {
                 if c.written {
                     let n: usize = c.edits_by_rule.values().sum();
-                    writeln!(out, "  wrote {} ({n} edit(s))", r.path)?;
+                    writeln!(out, "  wrote {} ({n} edit(s))", quote_path(&r.path))?;
                 }
             }
         }
@@ -329,7 +330,7 @@ pub fn write_summary(
             "\nNot rewritten because the line holds a credential (rotate it, then edit by hand):"
         )?;
         for (p, n) in &held {
-            writeln!(out, "  {p}: {n} edit(s)")?;
+            writeln!(out, "  {}: {n} edit(s)", quote_path(p))?;
         }
     }
     let refused: Vec<(&str, String)> = results
@@ -344,7 +345,7 @@ pub fn write_summary(
     if !refused.is_empty() {
         writeln!(out, "\nRefused (left untouched):")?;
         for (p, why) in &refused {
-            writeln!(out, "  {p}: {why}")?;
+            writeln!(out, "  {}: {}", quote_path(p), escape_controls(why, false))?;
         }
     }
     // Opt-in fixes still open: from the final pass of each processed file

@@ -3,8 +3,9 @@
 //! then a summary of findings, files, bytes, time and skipped paths.
 
 use super::Report;
-use crate::finding::{CommitInfo, Finding, SkipReason};
+use crate::finding::{CommitInfo, Finding, Severity, SkipReason};
 use crate::rules::RuleMeta;
+use crate::util::term::{escape_controls, push_escaped, quote_path};
 use crate::util::text::{human_bytes, plural};
 use miette::{
     Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteError,
@@ -12,6 +13,9 @@ use miette::{
 };
 use std::fmt;
 use std::io::Write;
+
+/// Width reports wrap at when the output is not a terminal.
+pub const DEFAULT_WIDTH: usize = 100;
 
 /// Options of the human reporter.
 #[derive(Debug, Clone, Copy)]
@@ -22,6 +26,35 @@ pub struct HumanOptions {
     pub quiet: bool,
     /// Terminal width to wrap at.
     pub width: usize,
+    /// The run blocks a commit (a failing pre-commit or `--staged` run): end
+    /// with the ways out.
+    pub blocked_commit: bool,
+}
+
+impl Default for HumanOptions {
+    fn default() -> Self {
+        HumanOptions {
+            color: false,
+            quiet: false,
+            width: DEFAULT_WIDTH,
+            blocked_commit: false,
+        }
+    }
+}
+
+/// The ANSI style of a severity's tag: each severity looks different.
+fn severity_style(s: Severity) -> anstyle::Style {
+    use anstyle::{AnsiColor, Effects, Style};
+    match s {
+        Severity::Critical => Style::new()
+            .bold()
+            .fg_color(Some(AnsiColor::BrightWhite.into()))
+            .bg_color(Some(AnsiColor::Red.into())),
+        Severity::High => Style::new().bold().fg_color(Some(AnsiColor::Red.into())),
+        Severity::Medium => Style::new().fg_color(Some(AnsiColor::Yellow.into())),
+        Severity::Low => Style::new().fg_color(Some(AnsiColor::Cyan.into())),
+        Severity::Info => Style::new().effects(Effects::DIMMED),
+    }
 }
 
 /// One line of source with its real line number, as a miette source.
@@ -55,6 +88,7 @@ struct FindingDiagnostic<'a> {
     rule: Option<&'a RuleMeta>,
     source: LineSource,
     span: SourceSpan,
+    color: bool,
 }
 
 impl fmt::Debug for FindingDiagnostic<'_> {
@@ -70,7 +104,13 @@ impl fmt::Display for FindingDiagnostic<'_> {
         let title = self
             .rule
             .map_or(self.finding.rule_id.as_str(), |r| r.title.as_str());
-        write!(f, "[{}] {}", self.finding.severity, title)
+        let title = escape_controls(title, false);
+        if self.color {
+            let style = severity_style(self.finding.severity);
+            write!(f, "{style}[{}]{style:#} {title}", self.finding.severity)
+        } else {
+            write!(f, "[{}] {title}", self.finding.severity)
+        }
     }
 }
 
@@ -93,7 +133,7 @@ impl Diagnostic for FindingDiagnostic<'_> {
     fn help<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
         let rule = self.rule?;
         let m = &rule.migration;
-        let mut s = m.summary.trim().to_string();
+        let mut s = escape_controls(m.summary.trim(), false);
         if let Some(before) = &m.before {
             s.push_str("\nbefore: ");
             s.push_str(before.trim());
@@ -133,25 +173,45 @@ fn char_to_byte(s: &str, chars: usize) -> usize {
     s.char_indices().nth(chars).map_or(s.len(), |(i, _)| i)
 }
 
+/// A snippet with its control characters escaped, and the highlight's char
+/// range moved to match.
+fn escaped_snippet(text: &str, start: usize, len: usize) -> (String, usize, usize) {
+    let mut out = String::with_capacity(text.len());
+    let (mut new_start, mut new_end) = (None, None);
+    let mut pos = 0;
+    for (i, c) in text.chars().enumerate() {
+        if i == start {
+            new_start = Some(pos);
+        }
+        if i == start + len {
+            new_end = Some(pos);
+        }
+        pos += push_escaped(&mut out, c, true);
+    }
+    let s = new_start.unwrap_or(pos);
+    (out, s, new_end.unwrap_or(pos).max(s))
+}
+
 /// Renders one finding as a diagnostic.
 pub fn render_finding(finding: &Finding, rule: Option<&RuleMeta>, opts: &HumanOptions) -> String {
-    let text = finding.snippet.text.clone();
-    let start = char_to_byte(&text, finding.snippet.highlight_start);
-    let end = char_to_byte(
-        &text,
-        finding.snippet.highlight_start + finding.snippet.highlight_len,
-    )
-    .max(start);
+    let (text, hl_start, hl_end) = escaped_snippet(
+        &finding.snippet.text,
+        finding.snippet.highlight_start,
+        finding.snippet.highlight_len,
+    );
+    let start = char_to_byte(&text, hl_start);
+    let end = char_to_byte(&text, hl_end).max(start);
     let diag = FindingDiagnostic {
         finding,
         rule,
         span: (start, end - start).into(),
         source: LineSource {
-            name: finding.path.clone(),
+            name: quote_path(&finding.path),
             text,
             line: finding.location.line,
             column: finding.location.column,
         },
+        color: opts.color,
     };
     let theme = if opts.color {
         GraphicalTheme::unicode()
@@ -167,7 +227,10 @@ pub fn render_finding(finding: &Finding, rule: Option<&RuleMeta>, opts: &HumanOp
         // fall back to a plain line rather than lose the finding.
         out = format!(
             "{}:{}:{}: {}\n",
-            finding.path, finding.location.line, finding.location.column, diag
+            quote_path(&finding.path),
+            finding.location.line,
+            finding.location.column,
+            diag
         );
     }
     out
@@ -184,7 +247,33 @@ pub fn write(report: &Report<'_>, out: &mut dyn Write, opts: &HumanOptions) -> s
             out.write_all(b"\n")?;
         }
     }
-    write_summary(report, out)
+    write_summary(report, out)?;
+    if opts.blocked_commit && !report.findings.is_empty() {
+        write_ways_out(report, out)?;
+    }
+    Ok(())
+}
+
+/// The end of a blocked commit's report: how to get past it, shortest first.
+fn write_ways_out(report: &Report<'_>, out: &mut dyn Write) -> std::io::Result<()> {
+    let rule = report
+        .findings
+        .iter()
+        .max_by_key(|f| f.severity)
+        .map_or("rule-id", |f| f.rule_id.as_str());
+    writeln!(out, "\nThis commit is blocked. Ways out, shortest first:")?;
+    writeln!(
+        out,
+        "  - a false positive: end its line with the comment `keysweep:ignore[{rule}]`"
+    )?;
+    writeln!(
+        out,
+        "  - accept the findings: run `keysweep baseline` and commit keysweep-baseline.json (the hook needs `--baseline keysweep-baseline.json`)"
+    )?;
+    writeln!(
+        out,
+        "  - skip the hook once: `SKIP=keysweep git commit` (pre-commit; the hook id may be keysweep-system), or `git commit --no-verify`"
+    )
 }
 
 /// The line printed under a history finding, e.g.
@@ -192,9 +281,10 @@ pub fn write(report: &Report<'_>, out: &mut dyn Write, opts: &HumanOptions) -> s
 pub fn provenance_line(c: &CommitInfo) -> String {
     let date = c.author_date.get(..10).unwrap_or(&c.author_date);
     let mut line = format!(
-        "introduced in {} ({date}) '{}' — seen in {} commit{}",
-        c.short_id,
-        c.summary,
+        "introduced in {} ({}) '{}' — seen in {} commit{}",
+        escape_controls(&c.short_id, false),
+        escape_controls(date, false),
+        escape_controls(&c.summary, false),
         c.occurrences,
         plural(c.occurrences)
     );
@@ -280,14 +370,18 @@ fn write_summary(report: &Report<'_>, out: &mut dyn Write) -> std::io::Result<()
             writeln!(
                 out,
                 "  skipped {} ({}): {}",
-                s.path,
+                quote_path(&s.path),
                 s.reason.as_str(),
-                s.detail
+                escape_controls(&s.detail, false)
             )?;
         }
     }
     for (rule, files) in &stats.truncated {
-        writeln!(out, "  note: rule {rule} hit its per-file match limit in {files} file(s); later matches were not reported")?;
+        writeln!(
+            out,
+            "  note: rule {} hit its per-file match limit in {files} file(s); later matches were not reported",
+            escape_controls(rule, false)
+        )?;
     }
     let fixable = report.findings.iter().filter(|f| f.fix.is_some()).count();
     if fixable > 0 {

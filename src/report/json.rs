@@ -22,6 +22,8 @@ struct Doc<'a> {
     suppressed: Vec<JsonSuppressed<'a>>,
     summary: Summary<'a>,
     skipped: &'a [Skipped],
+    /// What the reader must know about the run (e.g. a shallow history).
+    warnings: &'a [super::Warning],
 }
 
 #[derive(Serialize)]
@@ -166,6 +168,7 @@ pub fn write(report: &Report<'_>, out: &mut dyn Write) -> std::io::Result<()> {
             history: report.stats.history.as_ref(),
         },
         skipped: report.skipped,
+        warnings: &report.run.warnings,
     };
     serde_json::to_writer_pretty(&mut *out, &doc)?;
     out.write_all(b"\n")

@@ -9,8 +9,8 @@
 //! for history), and a `partialFingerprints` entry that does not depend on
 //! line numbers. No secret is written: messages carry the redacted form only.
 
-use super::Report;
-use crate::finding::{Finding, Severity, Suppression, SuppressionKind};
+use super::{Report, WriteOptions, PROJECT_URL};
+use crate::finding::{Finding, Severity, SkipReason, Skipped, Suppression, SuppressionKind};
 use crate::rules::RuleMeta;
 use crate::util::paths::display_path;
 use crate::util::text::truncate_chars;
@@ -18,8 +18,9 @@ use crate::util::uri::{dir_uri, encode_path};
 use serde_json::json;
 use serde_sarif::sarif::{
     ArtifactChange, ArtifactContent, ArtifactLocation, Fix as SarifFix, Invocation, Location,
-    Message, MultiformatMessageString, PhysicalLocation, PropertyBag, Region, Replacement,
-    ReportingConfiguration, ReportingDescriptor, Result as SarifResult, ResultLevel, Run, Sarif,
+    Message, MultiformatMessageString, Notification, PhysicalLocation, PropertyBag, Region,
+    Replacement, ReportingConfiguration, ReportingDescriptor, ReportingDescriptorReference,
+    Result as SarifResult, ResultLevel, Run, RunAutomationDetails, Sarif,
     Suppression as SarifSuppression, Tool, ToolComponent, VersionControlDetails,
 };
 use std::collections::BTreeMap;
@@ -31,6 +32,9 @@ pub const SCHEMA_URI: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 /// Key of keysweep's own entry in `partialFingerprints`.
 pub const FINGERPRINT_KEY: &str = "keysweep/v1";
 const SRCROOT: &str = "%SRCROOT%";
+/// At most this many skipped paths are listed as notifications, one each;
+/// the rest are counted in one notification per reason.
+pub const MAX_SKIP_NOTIFICATIONS: usize = 500;
 
 fn level(s: Severity) -> ResultLevel {
     match s.level() {
@@ -83,12 +87,19 @@ fn descriptor(rule: &RuleMeta) -> ReportingDescriptor {
     let (text, markdown) = help_text(rule);
     let mut props = BTreeMap::new();
     props.insert("precision".to_string(), json!(rule.precision));
-    match security_severity(rule.severity) {
+    // Only security rules are security alerts; migration debt is a code
+    // quality problem (GitHub reads `problem.severity` for those).
+    match security_severity(rule.severity).filter(|_| rule.security) {
         Some(score) => {
             props.insert("security-severity".to_string(), json!(score));
         }
         None => {
-            props.insert("problem.severity".to_string(), json!("recommendation"));
+            let problem = if !rule.security && rule.severity >= Severity::Medium {
+                "warning"
+            } else {
+                "recommendation"
+            };
+            props.insert("problem.severity".to_string(), json!(problem));
         }
     }
     props.insert(
@@ -98,14 +109,19 @@ fn descriptor(rule: &RuleMeta) -> ReportingDescriptor {
     if let Some(class) = &rule.class {
         props.insert("keysweep-class".to_string(), json!(class));
     }
-    let mut tags = vec![
-        "security".to_string(),
-        "secrets".to_string(),
-        "localstack".to_string(),
-    ];
-    // A rule tag repeating a default tag is listed once, order kept.
+    let mut tags = if rule.security {
+        vec![
+            "security".to_string(),
+            "secrets".to_string(),
+            "localstack".to_string(),
+        ]
+    } else {
+        vec!["localstack".to_string(), "migration".to_string()]
+    };
+    // A rule tag repeating a default tag is listed once, order kept; a debt
+    // rule never carries the `security` tag.
     for t in &rule.tags {
-        if !tags.contains(t) {
+        if !tags.contains(t) && (rule.security || t != "security") {
             tags.push(t.clone());
         }
     }
@@ -284,15 +300,188 @@ fn suppression(s: &Suppression) -> SarifSuppression {
         .build()
 }
 
+fn skip_level(r: SkipReason) -> &'static str {
+    match r {
+        SkipReason::Unreadable | SkipReason::TooLarge | SkipReason::Special => "warning",
+        _ => "note",
+    }
+}
+
+fn skip_meaning(r: SkipReason) -> &'static str {
+    match r {
+        SkipReason::Binary => "A binary file (NUL byte in the first 8 KiB) was not scanned.",
+        SkipReason::TooLarge => "A file larger than --max-file-size was not scanned.",
+        SkipReason::Unreadable => "A file could not be read (permissions, vanished, I/O error).",
+        SkipReason::Ignored => "Paths excluded by ignore files or keysweep.toml were not scanned.",
+        SkipReason::Symlink => "A symbolic link was not followed.",
+        SkipReason::Special => "A FIFO, socket or device was not opened.",
+        SkipReason::KeysweepReport => {
+            "A report, baseline or plan written by keysweep was not scanned."
+        }
+        SkipReason::OwnOutput => "A file this run writes or reads as its baseline was not scanned.",
+    }
+}
+
+const ALL_SKIPS: [SkipReason; 8] = [
+    SkipReason::Binary,
+    SkipReason::TooLarge,
+    SkipReason::Unreadable,
+    SkipReason::Ignored,
+    SkipReason::Symlink,
+    SkipReason::Special,
+    SkipReason::KeysweepReport,
+    SkipReason::OwnOutput,
+];
+
+fn text(s: &str) -> MultiformatMessageString {
+    MultiformatMessageString::builder().text(s).build()
+}
+
+/// `driver.notifications`: one descriptor per skip reason and per warning id.
+fn notification_descriptors(report: &Report<'_>) -> Vec<ReportingDescriptor> {
+    let mut out: Vec<ReportingDescriptor> = ALL_SKIPS
+        .iter()
+        .map(|r| {
+            ReportingDescriptor::builder()
+                .id(format!("keysweep/skipped/{}", r.as_str()))
+                .short_description(text(&format!("Skipped: {}", r.as_str())))
+                .full_description(text(skip_meaning(*r)))
+                .help(text(skip_meaning(*r)))
+                .default_configuration(
+                    ReportingConfiguration::builder()
+                        .level(json!(skip_level(*r)))
+                        .build(),
+                )
+                .build()
+        })
+        .collect();
+    let mut ids: Vec<&str> = report.run.warnings.iter().map(|w| w.id).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    for id in ids {
+        out.push(
+            ReportingDescriptor::builder()
+                .id(format!("keysweep/warning/{id}"))
+                .short_description(text(&format!("Warning: {id}")))
+                .full_description(text("Something the reader of this report must know."))
+                .help(text("See the notification's message."))
+                .build(),
+        );
+    }
+    out
+}
+
+fn descriptor_ref(id: String, index: usize) -> ReportingDescriptorReference {
+    let mut r = ReportingDescriptorReference::builder().id(id).build();
+    r.index = Some(index as i64);
+    r
+}
+
+fn skip_notification(s: &Skipped, origin: &Path) -> Notification {
+    let index = ALL_SKIPS.iter().position(|r| *r == s.reason).unwrap_or(0);
+    let location = Location::builder()
+        .physical_location(
+            PhysicalLocation::builder()
+                .artifact_location(artifact(&s.path, origin))
+                .build(),
+        )
+        .build();
+    let detail = if s.detail.is_empty() {
+        String::new()
+    } else {
+        format!(": {}", s.detail)
+    };
+    Notification::builder()
+        .descriptor(descriptor_ref(
+            format!("keysweep/skipped/{}", s.reason.as_str()),
+            index,
+        ))
+        .level(json!(skip_level(s.reason)))
+        .message(
+            Message::builder()
+                .text(format!(
+                    "Skipped {} ({}){detail}.",
+                    s.path,
+                    s.reason.as_str()
+                ))
+                .build(),
+        )
+        .locations(vec![location])
+        .build()
+}
+
+/// `invocations[0].toolExecutionNotifications`: warnings, skipped paths
+/// (the first [`MAX_SKIP_NOTIFICATIONS`] one each) and one count per reason
+/// for the rest and for ignored paths, which are only counted.
+fn notifications(report: &Report<'_>) -> Vec<Notification> {
+    let mut out = Vec::new();
+    let mut ids: Vec<&str> = report.run.warnings.iter().map(|w| w.id).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    for w in &report.run.warnings {
+        let index = ALL_SKIPS.len() + ids.iter().position(|i| *i == w.id).unwrap_or(0);
+        out.push(
+            Notification::builder()
+                .descriptor(descriptor_ref(format!("keysweep/warning/{}", w.id), index))
+                .level(json!("warning"))
+                .message(Message::builder().text(w.message.clone()).build())
+                .build(),
+        );
+    }
+    let mut listed: BTreeMap<SkipReason, u64> = BTreeMap::new();
+    for s in report.skipped.iter().take(MAX_SKIP_NOTIFICATIONS) {
+        out.push(skip_notification(s, report.origin));
+        *listed.entry(s.reason).or_insert(0) += 1;
+    }
+    for (reason, total) in &report.stats.skipped {
+        let rest = total.saturating_sub(listed.get(reason).copied().unwrap_or(0));
+        if rest == 0 {
+            continue;
+        }
+        let index = ALL_SKIPS.iter().position(|r| r == reason).unwrap_or(0);
+        let more = if listed.contains_key(reason) {
+            " more"
+        } else {
+            ""
+        };
+        out.push(
+            Notification::builder()
+                .descriptor(descriptor_ref(
+                    format!("keysweep/skipped/{}", reason.as_str()),
+                    index,
+                ))
+                .level(json!(skip_level(*reason)))
+                .message(
+                    Message::builder()
+                        .text(format!(
+                            "{rest}{more} path{} skipped ({}).",
+                            crate::util::text::plural(rest),
+                            reason.as_str()
+                        ))
+                        .build(),
+                )
+                .build(),
+        );
+    }
+    out
+}
+
 /// Builds the SARIF log for a report.
-pub fn build(report: &Report<'_>) -> Sarif {
+pub fn build(report: &Report<'_>, opts: &WriteOptions) -> Sarif {
     let origin = report.origin;
     // Suppressed findings are results too, carrying `suppressions`, so code
-    // scanning shows them as dismissed instead of losing them.
+    // scanning shows them as dismissed instead of losing them — unless the
+    // consumer ignores `suppressions` (GitHub opens them as alerts) and the
+    // user asked to leave them out.
+    let suppressed: &[Finding] = if opts.sarif_omit_suppressed {
+        &[]
+    } else {
+        report.suppressed
+    };
     let results: Vec<SarifResult> = report
         .findings
         .iter()
-        .chain(report.suppressed)
+        .chain(suppressed)
         .map(|f| {
             let i = report.rule_index(&f.rule_id);
             result(f, i, i.map(|i| &report.rules[i]), origin)
@@ -301,16 +490,30 @@ pub fn build(report: &Report<'_>) -> Sarif {
     let driver = ToolComponent::builder()
         .name("keysweep")
         .semantic_version(env!("CARGO_PKG_VERSION"))
+        .information_uri(PROJECT_URL)
         .rules(report.rules.iter().map(descriptor).collect::<Vec<_>>())
+        .notifications(notification_descriptors(report))
         .build();
+    let mut invocation = Invocation::builder().execution_successful(true).build();
+    let notes = notifications(report);
+    if !notes.is_empty() {
+        invocation.tool_execution_notifications = Some(notes);
+    }
     let mut run = Run::builder()
         .tool(Tool::from(driver))
         .results(results)
-        .invocations(vec![Invocation::builder()
-            .execution_successful(true)
-            .build()])
+        .invocations(vec![invocation])
         .column_kind(json!("unicodeCodePoints"))
         .build();
+    if let Some(category) = opts.sarif_category.as_deref().filter(|c| !c.is_empty()) {
+        // GitHub reads `category/run-id`; a trailing `/` means category only.
+        let id = if category.ends_with('/') {
+            category.to_string()
+        } else {
+            format!("{category}/")
+        };
+        run.automation_details = Some(RunAutomationDetails::builder().id(id).build());
+    }
     if let Some(h) = report.stats.history.as_ref() {
         let mut vcs = VersionControlDetails::builder()
             .repository_uri(h.repository_uri.clone())
@@ -327,16 +530,21 @@ pub fn build(report: &Report<'_>) -> Sarif {
         ArtifactLocation::builder().uri(dir_uri(&root)).build(),
     );
     run.original_uri_base_ids = Some(bases);
+    // A marker in the log's property bag, which serialises before the runs:
+    // the next scan recognises the file from its first bytes (scan::own).
+    let mut marker = BTreeMap::new();
+    marker.insert("keysweep-report".to_string(), json!("sarif"));
     Sarif::builder()
         .schema(SCHEMA_URI)
         .version(json!("2.1.0"))
+        .properties(PropertyBag::builder().additional_properties(marker).build())
         .runs(vec![run])
         .build()
 }
 
 /// Writes the SARIF log (pretty-printed, trailing newline).
-pub fn write(report: &Report<'_>, out: &mut dyn Write) -> std::io::Result<()> {
-    serde_json::to_writer_pretty(&mut *out, &build(report))?;
+pub fn write(report: &Report<'_>, out: &mut dyn Write, opts: &WriteOptions) -> std::io::Result<()> {
+    serde_json::to_writer_pretty(&mut *out, &build(report, opts))?;
     out.write_all(b"\n")
 }
 

@@ -548,6 +548,7 @@ fn compile_rule(
             class: spec.class,
             precision,
             tags: spec.tags,
+            security: spec.security.unwrap_or(true),
             kinds: kinds_in?,
             not_kinds: not_kinds?,
             paths: spec.paths.iter().map(|p| p.get_ref().clone()).collect(),

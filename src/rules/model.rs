@@ -60,6 +60,11 @@ pub struct RuleMeta {
     /// Free-form tags (SARIF `properties.tags`).
     #[serde(skip)]
     pub tags: Vec<String>,
+    /// Whether a finding is a security problem (a credential exposed or
+    /// misused) rather than migration debt (deprecations, naming,
+    /// documentation, expected values). Only security rules carry a SARIF
+    /// `security-severity`. Rule files say `security = false` for debt.
+    pub security: bool,
     /// Kinds the rule applies to; `None` means every kind.
     pub kinds: Option<Vec<FileKind>>,
     /// Kinds the rule never applies to.

@@ -39,6 +39,8 @@ pub struct RuleSpec {
     #[serde(default)]
     pub tags: Vec<String>,
     #[serde(default)]
+    pub security: Option<bool>,
+    #[serde(default)]
     pub kinds: Vec<Spanned<String>>,
     #[serde(default)]
     pub not_kinds: Vec<Spanned<String>>,

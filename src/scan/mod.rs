@@ -11,6 +11,7 @@
 pub mod engine;
 pub mod location;
 mod options;
+pub mod own;
 pub mod progress;
 pub mod read;
 
@@ -236,6 +237,12 @@ impl Scanner {
             })
         };
         let (bytes, loaded): (&[u8], read::Loaded) = match &item.content {
+            Content::File(path) if self.options.own_files.contains(path) => {
+                return skipped(
+                    SkipReason::OwnOutput,
+                    "written or read by this run (--output, --report or --baseline)".into(),
+                );
+            }
             Content::File(path) => match read::read_file(path, max, &mut w.buf) {
                 Ok(l) => (&w.buf, l),
                 Err(s) => return skipped(s.reason, s.detail),
@@ -264,11 +271,15 @@ impl Scanner {
             }
         };
         let size = loaded.size;
+        let content = loaded.content(bytes);
+        if let Some(what) = own::sniff(content) {
+            return skipped(SkipReason::KeysweepReport, format!("{what}, not scanned"));
+        }
         let fs = engine::scan_content(
             &self.rules,
             &item.display,
             item.kind,
-            loaded.content(bytes),
+            content,
             &self.options,
             &*self.judge,
             &mut w.scratch,

@@ -15,6 +15,8 @@ pub struct ScanOptions {
     pub max_file_size: u64,
     /// Worker threads (0 = one per core).
     pub threads: usize,
+    /// Files of this run (its reports, its baseline) never scanned.
+    pub own_files: super::own::OwnFiles,
 }
 
 impl Default for ScanOptions {
@@ -24,6 +26,7 @@ impl Default for ScanOptions {
             max_matches_per_rule: DEFAULT_MAX_MATCHES_PER_RULE,
             max_file_size: DEFAULT_MAX_FILE_SIZE,
             threads: 0,
+            own_files: super::own::OwnFiles::default(),
         }
     }
 }

@@ -33,6 +33,43 @@ pub struct WalkOptions {
     /// Ignore rules applied to files named on the command line only (the
     /// repository-level `.keysweepignore`); walked files see it anyway.
     pub explicit_excludes: Option<Gitignore>,
+    /// `-g/--glob` filters (ripgrep's semantics): with any positive glob only
+    /// matching files are scanned; `!glob` leaves matching paths out.
+    pub globs: Option<ignore::overrides::Override>,
+}
+
+/// Builds the `-g/--glob` filter, globs matched against paths relative to
+/// `root` (the working directory).
+pub fn glob_filter(
+    root: &Path,
+    globs: &[String],
+) -> Result<Option<ignore::overrides::Override>, Error> {
+    if globs.is_empty() {
+        return Ok(None);
+    }
+    let mut b = ignore::overrides::OverrideBuilder::new(root);
+    for g in globs {
+        b.add(g)
+            .map_err(|e| Error::Usage(format!("invalid --glob `{g}`: {e}")))?;
+    }
+    b.build()
+        .map(Some)
+        .map_err(|e| Error::Usage(format!("invalid --glob: {e}")))
+}
+
+/// Whether the `-g/--glob` filter leaves `path` out.
+pub fn glob_excludes(opts: &WalkOptions, path: &Path, is_dir: bool) -> bool {
+    let Some(o) = &opts.globs else {
+        return false;
+    };
+    let abs = normalised_absolute(path);
+    match o.matched(&abs, is_dir) {
+        Match::Ignore(_) => true,
+        Match::Whitelist(_) => false,
+        // Directories are walked into; files must match a positive glob
+        // when there is one.
+        Match::None => !is_dir && o.num_whitelists() > 0,
+    }
 }
 
 /// True when `gi` excludes `path` (or one of its parents under the matcher's
@@ -144,6 +181,10 @@ fn walk_root(root: &Path, opts: &WalkOptions, sink: &mut dyn FnMut(Event)) {
     }
     if !is_dir {
         let display = display_path(root);
+        if glob_excludes(opts, root, false) {
+            sink(ignored_skip(display));
+            return;
+        }
         if !opts.no_ignore
             && opts
                 .explicit_excludes
@@ -245,6 +286,7 @@ fn walk_root(root: &Path, opts: &WalkOptions, sink: &mut dyn FnMut(Event)) {
                 verdict(&stack, entry.path(), is_dir)
             };
             let ignored = excluded
+                || glob_excludes(opts, entry.path(), is_dir)
                 || match verdict {
                     Verdict::Keep => false,
                     Verdict::Ignored => true,

@@ -3,5 +3,7 @@
 //! or reports; everything is a pure function.
 
 pub mod paths;
+pub mod term;
 pub mod text;
+pub mod time;
 pub mod uri;

@@ -80,7 +80,11 @@ fn sarif_meets_github_code_scanning_requirements() {
         assert!(
             ["very-high", "high", "medium", "low"].contains(&props["precision"].as_str().unwrap())
         );
-        if props["keysweep-severity"] != "info" {
+        let debt = props["security-severity"].is_null()
+            && props["tags"]
+                .as_array()
+                .is_some_and(|t| !t.contains(&"security".into()));
+        if props["keysweep-severity"] != "info" && !debt {
             let score: f64 = props["security-severity"]
                 .as_str()
                 .unwrap()
@@ -114,6 +118,10 @@ fn sarif_meets_github_code_scanning_requirements() {
             .unwrap()
             .contains(':'));
     }
+    assert_eq!(
+        run["tool"]["driver"]["informationUri"],
+        "https://github.com/keysweep/keysweep"
+    );
     assert!(run["originalUriBaseIds"]["%SRCROOT%"]["uri"]
         .as_str()
         .unwrap()

@@ -48,6 +48,11 @@ fn assert_clean(secrets: &[String], what: &str, bytes: &[u8]) {
 /// `script`) and returns everything written to the terminal, or None when
 /// `script` is not available.
 fn on_a_terminal(args: &[&str], env: &[(&str, &str)]) -> Option<String> {
+    on_a_terminal_of(None, args, env)
+}
+
+/// [`on_a_terminal`] on a terminal `cols` columns wide.
+fn on_a_terminal_of(cols: Option<u16>, args: &[&str], env: &[(&str, &str)]) -> Option<String> {
     let probe = Command::new("script").arg("--version").output();
     if !probe.is_ok_and(|o| o.status.success()) {
         // CI must run these checks: only a developer machine may lack it.
@@ -58,7 +63,8 @@ fn on_a_terminal(args: &[&str], env: &[(&str, &str)]) -> Option<String> {
         eprintln!("`script` not available: terminal checks skipped");
         return None;
     }
-    let mut cmd_line = shell_quote(env!("CARGO_BIN_EXE_keysweep"));
+    let mut cmd_line = cols.map_or_else(String::new, |c| format!("stty rows 24 cols {c}; "));
+    cmd_line.push_str(&shell_quote(env!("CARGO_BIN_EXE_keysweep")));
     for a in args {
         cmd_line.push(' ');
         cmd_line.push_str(&shell_quote(a));
@@ -179,18 +185,27 @@ fn progress_appears_only_on_an_interactive_terminal() {
     ) else {
         return;
     };
-    assert!(tty.contains("\rkeysweep: scanning"), "{tty:?}");
+    assert!(tty.contains("keysweep: scanning"), "{tty:?}");
     assert!(
         tty.contains("files,") && tty.contains("findings"),
         "{tty:?}"
     );
-    // The line is erased at the end (blanked, cursor back at column 0).
-    assert!(tty.ends_with('\r'), "{tty:?}");
+    // The line is erased at the end (cursor back at column 0, line cleared)
+    // before the summary of the report written to a file.
+    let last = tty.rfind("keysweep: scanning").unwrap();
+    let summary_re = regex::Regex::new(r"keysweep: \d+ findings").unwrap();
+    let summary = summary_re.find(&tty).expect("summary line").start();
+    assert!(tty[last..summary].ends_with("\r\x1b[2K"), "{tty:?}");
     let ci = on_a_terminal(
         &["scan", "fixtures/demo", "-f", "json", "-o", "/dev/null"],
         &[("CI", "true")],
+    )
+    .unwrap_or_default();
+    assert!(!ci.contains("scanning"), "CI set: no progress: {ci:?}");
+    assert!(
+        summary_re.find(&ci).is_some_and(|m| m.start() == 0),
+        "{ci:?}"
     );
-    assert_eq!(ci.as_deref(), Some(""), "CI set: no progress");
     let quiet = on_a_terminal(
         &[
             "scan",
@@ -204,6 +219,33 @@ fn progress_appears_only_on_an_interactive_terminal() {
         &[],
     );
     assert_eq!(quiet.as_deref(), Some(""), "--quiet: no progress");
+    // A narrow terminal gets lines cut to its width, never wrapped ones that
+    // cannot be erased.
+    let narrow = on_a_terminal_of(
+        Some(30),
+        &[
+            "scan",
+            "fixtures/demo",
+            "-f",
+            "json",
+            "-o",
+            "/dev/null",
+            "-j",
+            "1",
+        ],
+        &[],
+    )
+    .unwrap_or_default();
+    assert!(narrow.contains("keysweep: scanning"), "{narrow:?}");
+    for drawn in narrow.split(['\r', '\n']) {
+        let drawn = drawn.trim_start_matches("\x1b[2K");
+        if drawn.contains("scanning") {
+            assert!(
+                drawn.trim_end().chars().count() <= 30,
+                "{drawn:?} in {narrow:?}"
+            );
+        }
+    }
 }
 
 #[test]

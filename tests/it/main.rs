@@ -10,6 +10,7 @@ mod hygiene;
 mod layers;
 mod props;
 mod release;
+mod reports;
 mod robust;
 mod rules;
 mod scan;

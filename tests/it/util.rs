@@ -19,7 +19,15 @@ pub fn fixture(rel: &str) -> PathBuf {
 pub fn keysweep() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_keysweep"));
     c.current_dir(root());
-    c.env_remove("NO_COLOR");
+    for var in [
+        "NO_COLOR",
+        "CLICOLOR_FORCE",
+        "FORCE_COLOR",
+        "PRE_COMMIT",
+        "TERM",
+    ] {
+        c.env_remove(var);
+    }
     c
 }
 

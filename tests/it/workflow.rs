@@ -730,6 +730,15 @@ fn pre_commit_hook_blocks_a_leak_and_passes_a_clean_commit() {
     assert!(out.contains("localstack.api-key.leaked"), "{out}");
     assert!(out.contains("deploy.env"), "{out}");
     assert!(!out.contains(LEGACY_KEY), "raw key printed: {out}");
+    // The message ends with the three ways out, shortest first.
+    let tail = &out[out.find("This commit is blocked").expect("ways out")..];
+    let (inline, base, skip) = (
+        tail.find("keysweep:ignore[localstack.api-key.leaked]")
+            .expect("inline"),
+        tail.find("keysweep baseline").expect("baseline"),
+        tail.find("SKIP=keysweep git commit").expect("skip"),
+    );
+    assert!(inline < base && base < skip, "{tail}");
 
     // Accepting it inline lets the commit through.
     std::fs::write(

@@ -6,6 +6,8 @@
 //! tags, fix) and the file kind for the CI system. Output is sorted and free of
 //! timestamps, so it can be committed or posted as a PR comment.
 
+pub mod owners;
+
 use crate::finding::{Finding, ScanStats, Severity};
 use crate::kind::{self, FileKind};
 use crate::rules::RuleMeta;
@@ -109,7 +111,34 @@ pub struct Plan {
     pub images_2026: Vec<RuleGroup>,
     /// The checklist, in the order to do things.
     pub checklist: Vec<String>,
+    /// The CODEOWNERS file the work was grouped by, if there is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub codeowners: Option<String>,
+    /// The work per CODEOWNERS owner (empty without a CODEOWNERS file).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub owners: Vec<OwnerWork>,
 }
+
+/// One owner's share of the work (from CODEOWNERS; a finding with several
+/// owners counts for each).
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct OwnerWork {
+    /// The owner as written in CODEOWNERS, or `(no owner)`.
+    pub owner: String,
+    /// Findings in the owner's files.
+    pub findings: usize,
+    /// Of which credentials to rotate.
+    pub rotate: usize,
+    /// Of which `keysweep fix` rewrites.
+    pub automatic: usize,
+    /// Of which work for a person.
+    pub manual: usize,
+    /// The owner's files with findings, sorted.
+    pub files: Vec<String>,
+}
+
+/// The owner group of paths no CODEOWNERS line gives an owner.
+pub const NO_OWNER: &str = "(no owner)";
 
 fn ci_system(k: FileKind) -> &'static str {
     match k {
@@ -141,6 +170,63 @@ fn plural(n: usize, one: &str, many: &str) -> String {
 }
 
 impl Plan {
+    /// Groups the plan's work by the owners `codeowners` gives each path.
+    pub fn assign_owners(&mut self, findings: &[Finding], codeowners: &owners::CodeOwners) {
+        let mut by: BTreeMap<String, OwnerWork> = BTreeMap::new();
+        let rotate: BTreeSet<(&str, usize)> = self
+            .rotate
+            .iter()
+            .map(|i| (i.path.as_str(), i.line))
+            .collect();
+        let manual: BTreeSet<(&str, usize, &str)> = self
+            .manual
+            .iter()
+            .map(|i| (i.path.as_str(), i.line, i.rule_id.as_str()))
+            .collect();
+        for f in findings {
+            let names = codeowners.owners_of(&f.path);
+            let names: Vec<String> = if names.is_empty() {
+                vec![NO_OWNER.to_string()]
+            } else {
+                names.to_vec()
+            };
+            for name in names {
+                let o = by.entry(name.clone()).or_insert_with(|| OwnerWork {
+                    owner: name,
+                    findings: 0,
+                    rotate: 0,
+                    automatic: 0,
+                    manual: 0,
+                    files: Vec::new(),
+                });
+                o.findings += 1;
+                if rotate.contains(&(f.path.as_str(), f.location.line)) && f.needs_rotation() {
+                    o.rotate += 1;
+                }
+                if manual.contains(&(f.path.as_str(), f.location.line, f.rule_id.as_str())) {
+                    o.manual += 1;
+                }
+                if f.fix.is_some() && self.automatic.iter().any(|a| a.path == f.path) {
+                    o.automatic += 1;
+                }
+                o.files.push(f.path.clone());
+            }
+        }
+        let mut owners: Vec<OwnerWork> = by.into_values().collect();
+        for o in &mut owners {
+            o.files.sort();
+            o.files.dedup();
+        }
+        // Most work first; ties by name.
+        owners.sort_by(|a, b| {
+            b.findings
+                .cmp(&a.findings)
+                .then_with(|| a.owner.cmp(&b.owner))
+        });
+        self.owners = owners;
+        self.codeowners = Some(codeowners.file.clone());
+    }
+
     /// Builds the plan from a scan's findings and the rules that produced them.
     pub fn build(findings: &[Finding], rules: &[RuleMeta], stats: &ScanStats) -> Plan {
         let rule = |f: &Finding| {
@@ -277,6 +363,8 @@ impl Plan {
             deprecated: sort_groups(deprecated),
             images_2026: sort_groups(images),
             checklist: Vec::new(),
+            codeowners: None,
+            owners: Vec::new(),
         };
         plan.checklist = plan.make_checklist();
         plan
@@ -364,10 +452,119 @@ impl Plan {
         w.write_all(b"\n")
     }
 
-    /// Writes the plan as Markdown.
+    /// Writes the plan as Markdown, in full.
     pub fn write_markdown(&self, w: &mut dyn Write) -> std::io::Result<()> {
+        self.write_markdown_with(w, &MarkdownOptions::default())
+    }
+
+    /// Writes the plan as Markdown. With [`MarkdownOptions::max_chars`], long
+    /// lists are cut (each to the same number of rows, the largest that
+    /// fits) and each cut says how many rows were left out and where the
+    /// full plan is.
+    pub fn write_markdown_with(
+        &self,
+        w: &mut dyn Write,
+        opts: &MarkdownOptions,
+    ) -> std::io::Result<()> {
+        let full = self.render(opts, None);
+        let Some(max) = opts.max_chars else {
+            return w.write_all(full.as_bytes());
+        };
+        if full.chars().count() <= max {
+            return w.write_all(full.as_bytes());
+        }
+        let longest = self.longest_list();
+        // Largest row limit whose rendering fits: binary search on rows.
+        let (mut lo, mut hi) = (0usize, longest);
+        while lo < hi {
+            let mid = (lo + hi).div_ceil(2);
+            if self.render(opts, Some(mid)).chars().count() <= max {
+                lo = mid;
+            } else {
+                hi = mid - 1;
+            }
+        }
+        w.write_all(self.render(opts, Some(lo)).as_bytes())
+    }
+
+    fn longest_list(&self) -> usize {
+        let groups = self
+            .deprecated
+            .iter()
+            .chain(&self.images_2026)
+            .map(|g| g.locations.len());
+        let ci = self.ci_secrets.iter().map(|c| c.files.len());
+        let owners = self.owners.iter().map(|o| o.files.len());
+        [
+            self.rotate.len(),
+            self.automatic.len(),
+            self.manual.len(),
+            self.ci_secrets.len(),
+            self.owners.len(),
+        ]
+        .into_iter()
+        .chain(groups)
+        .chain(ci)
+        .chain(owners)
+        .max()
+        .unwrap_or(0)
+    }
+
+    fn render(&self, opts: &MarkdownOptions, limit: Option<usize>) -> String {
+        let mut out = String::new();
+        // Writing into a String cannot fail.
+        let _ = self.render_into(&mut out, opts, limit);
+        out
+    }
+
+    fn render_into(
+        &self,
+        w: &mut String,
+        opts: &MarkdownOptions,
+        limit: Option<usize>,
+    ) -> std::fmt::Result {
+        use std::fmt::Write as _;
+        let take = |n: usize| limit.map_or(n, |l| l.min(n));
+        let more = |w: &mut String, n: usize, shown: usize, row: bool| -> std::fmt::Result {
+            if n > shown {
+                let hint = opts.full_hint.as_deref().unwrap_or(FULL_HINT);
+                let text = format!("… {} more not shown here; {hint}", n - shown);
+                if row {
+                    writeln!(w, "| {text} |")?;
+                } else {
+                    writeln!(w, "- {text}")?;
+                }
+            }
+            Ok(())
+        };
+        let loc = |path: &str, line: usize| -> String {
+            let text = format!("`{}:{line}`", md(path));
+            match opts.links.as_ref().and_then(|l| l.url(path, line)) {
+                Some(url) => format!("[{text}]({url})"),
+                None => text,
+            }
+        };
+        let loc_str = |l: &str| -> String {
+            match l
+                .rsplit_once(':')
+                .and_then(|(p, n)| Some((p, n.parse::<usize>().ok()?)))
+            {
+                Some((p, n)) => loc(p, n),
+                None => format!("`{}`", md(l)),
+            }
+        };
+        let file = |path: &str| -> String {
+            let text = format!("`{}`", md(path));
+            match opts.links.as_ref().and_then(|l| l.file_url(path)) {
+                Some(url) => format!("[{text}]({url})"),
+                None => text,
+            }
+        };
         let total: usize = self.by_severity.values().sum();
-        writeln!(w, "# LocalStack credential migration plan\n")?;
+        writeln!(w, "# LocalStack credential migration plan")?;
+        // Invisible when rendered; lets keysweep recognise (and skip) a plan
+        // committed to the tree.
+        writeln!(w, "{}\n", crate::scan::own::PLAN_MARKER)?;
         let counts: Vec<String> = Severity::ALL_DESC
             .iter()
             .map(|s| format!("{} {}", self.by_severity.get(s).copied().unwrap_or(0), s))
@@ -379,9 +576,47 @@ impl Plan {
             plural(self.files_scanned as usize, "file", "files"),
             counts.join(", ")
         )?;
+        if limit.is_some() {
+            let hint = opts.full_hint.as_deref().unwrap_or(FULL_HINT);
+            writeln!(
+                w,
+                "> This plan is shortened to fit a pull-request comment: {hint}\n"
+            )?;
+        }
         writeln!(w, "## Checklist\n")?;
         for c in &self.checklist {
             writeln!(w, "- [ ] {c}")?;
+        }
+        if !self.owners.is_empty() {
+            writeln!(
+                w,
+                "\n## Work by owner ({}, from `{}`)\n",
+                plural(self.owners.len(), "owner", "owners"),
+                md(self.codeowners.as_deref().unwrap_or("CODEOWNERS"))
+            )?;
+            writeln!(
+                w,
+                "| owner | findings | to rotate | `keysweep fix` | by hand | files |"
+            )?;
+            writeln!(w, "|---|---|---|---|---|---|")?;
+            for o in self.owners.iter().take(take(self.owners.len())) {
+                let shown = take(o.files.len());
+                let mut files: Vec<String> = o.files.iter().take(shown).map(|f| file(f)).collect();
+                if o.files.len() > shown {
+                    files.push(format!("… {} more", o.files.len() - shown));
+                }
+                writeln!(
+                    w,
+                    "| {} | {} | {} | {} | {} | {} |",
+                    md(&o.owner),
+                    o.findings,
+                    o.rotate,
+                    o.automatic,
+                    o.manual,
+                    files.join(", ")
+                )?;
+            }
+            more(w, self.owners.len(), take(self.owners.len()), true)?;
         }
         writeln!(
             w,
@@ -397,36 +632,37 @@ impl Plan {
             )?;
             writeln!(w, "| severity | where | what | value |")?;
             writeln!(w, "|---|---|---|---|")?;
-            for i in &self.rotate {
+            for i in self.rotate.iter().take(take(self.rotate.len())) {
                 writeln!(
                     w,
-                    "| {} | `{}:{}` | {} | {} |",
+                    "| {} | {} | {} | {} |",
                     i.severity,
-                    md(&i.path),
-                    i.line,
+                    loc(&i.path, i.line),
                     md(&i.title),
                     i.value
                         .as_deref()
                         .map_or(String::new(), |v| format!("`{}`", md(v)))
                 )?;
             }
+            more(w, self.rotate.len(), take(self.rotate.len()), true)?;
         }
         writeln!(w, "\n## 2. CI secrets ({})\n", self.ci_secrets.len())?;
         if self.ci_secrets.is_empty() {
             writeln!(w, "No CI definition references a LocalStack credential.")?;
         }
         for s in &self.ci_secrets {
+            let shown = take(s.files.len());
+            let mut files: Vec<String> = s.files.iter().take(shown).map(|f| file(f)).collect();
+            if s.files.len() > shown {
+                files.push(format!("… {} more", s.files.len() - shown));
+            }
             writeln!(
                 w,
                 "- **{}**: secret `{}` (a CI Auth Token) needed by {}: {}",
                 s.system,
                 s.secret,
                 plural(s.files.len(), "file", "files"),
-                s.files
-                    .iter()
-                    .map(|f| format!("`{}`", md(f)))
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                files.join(", ")
             )?;
             for (name, files) in &s.legacy_names {
                 writeln!(
@@ -438,18 +674,17 @@ impl Plan {
                 )?;
             }
         }
-        let auto_files: Vec<&AutoFile> = self.automatic.iter().collect();
         writeln!(
             w,
             "\n## 3. Automatic rewrites: `keysweep fix` ({})\n",
-            plural(auto_files.len(), "file", "files")
+            plural(self.automatic.len(), "file", "files")
         )?;
-        if auto_files.is_empty() {
+        if self.automatic.is_empty() {
             writeln!(w, "Nothing to rewrite mechanically.")?;
         } else {
             writeln!(w, "| file | rules | needs opt-in |")?;
             writeln!(w, "|---|---|---|")?;
-            for a in auto_files {
+            for a in self.automatic.iter().take(take(self.automatic.len())) {
                 let rules: Vec<String> =
                     a.rules.iter().map(|(r, n)| format!("`{r}` ×{n}")).collect();
                 let opt: Vec<String> = a
@@ -459,12 +694,13 @@ impl Plan {
                     .collect();
                 writeln!(
                     w,
-                    "| `{}` | {} | {} |",
-                    md(&a.path),
+                    "| {} | {} | {} |",
+                    file(&a.path),
                     rules.join(", "),
                     opt.join(", ")
                 )?;
             }
+            more(w, self.automatic.len(), take(self.automatic.len()), true)?;
         }
         writeln!(w, "\n## 4. Needs a person ({})\n", self.manual.len())?;
         if self.manual.is_empty() {
@@ -472,16 +708,16 @@ impl Plan {
         } else {
             writeln!(w, "| severity | where | what |")?;
             writeln!(w, "|---|---|---|")?;
-            for i in &self.manual {
+            for i in self.manual.iter().take(take(self.manual.len())) {
                 writeln!(
                     w,
-                    "| {} | `{}:{}` | {} |",
+                    "| {} | {} | {} |",
                     i.severity,
-                    md(&i.path),
-                    i.line,
+                    loc(&i.path, i.line),
                     md(&i.title)
                 )?;
             }
+            more(w, self.manual.len(), take(self.manual.len()), true)?;
         }
         for (title, groups) in [
             ("5. Deprecated commands and inputs", &self.deprecated),
@@ -496,22 +732,129 @@ impl Plan {
                 writeln!(w, "None found.")?;
             }
             for g in groups {
+                let shown = take(g.locations.len());
+                let mut locs: Vec<String> =
+                    g.locations.iter().take(shown).map(|l| loc_str(l)).collect();
+                if g.locations.len() > shown {
+                    locs.push(format!("… {} more", g.locations.len() - shown));
+                }
                 writeln!(
                     w,
                     "- {} ({}, `{}`): {}",
                     md(&g.title),
                     g.severity,
                     g.rule_id,
-                    g.locations
-                        .iter()
-                        .map(|l| format!("`{}`", md(l)))
-                        .collect::<Vec<_>>()
-                        .join(", ")
+                    locs.join(", ")
                 )?;
             }
         }
         Ok(())
     }
+}
+
+/// What a cut plan points to when no `--output-full` file is written.
+pub const FULL_HINT: &str = "run `keysweep plan --full` for the full plan";
+
+/// Default size cap of a Markdown plan: well below GitHub's 65,536-character
+/// limit for a pull-request comment.
+pub const DEFAULT_MAX_CHARS: usize = 60_000;
+
+/// How to render a Markdown plan.
+#[derive(Debug, Clone, Default)]
+pub struct MarkdownOptions {
+    /// Cut long lists so the plan has at most this many characters.
+    pub max_chars: Option<usize>,
+    /// Link paths to the forge hosting the repository.
+    pub links: Option<Links>,
+    /// Where the full plan is, said wherever rows were left out.
+    pub full_hint: Option<String>,
+}
+
+/// Links to files on a forge (GitHub, GitLab) at one revision.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Links {
+    /// Everything before the repository path, ending in `/`, e.g.
+    /// `https://github.com/o/r/blob/<rev>/`.
+    pub blob_prefix: String,
+    /// The plan's base directory relative to the repository root, `/`
+    /// separated, ending in `/` (empty at the root).
+    pub path_prefix: String,
+}
+
+impl Links {
+    /// Links for a repository whose `remote.origin.url` is `remote`, at
+    /// `rev`; `None` for a forge keysweep does not know. Credentials in the
+    /// URL are dropped.
+    pub fn for_remote(remote: &str, rev: &str, path_prefix: String) -> Option<Links> {
+        let (host, repo) = forge_repo(remote)?;
+        let blob = match host.as_str() {
+            "github.com" => "blob",
+            "gitlab.com" => "-/blob",
+            _ => return None,
+        };
+        Some(Links {
+            blob_prefix: format!(
+                "https://{host}/{repo}/{blob}/{}/",
+                crate::util::uri::encode_path(rev)
+            ),
+            path_prefix,
+        })
+    }
+
+    /// The URL of `path` (relative to the plan's base) at `line`.
+    pub fn url(&self, path: &str, line: usize) -> Option<String> {
+        Some(format!("{}#L{line}", self.file_url(path)?))
+    }
+
+    /// The URL of `path` (relative to the plan's base).
+    pub fn file_url(&self, path: &str) -> Option<String> {
+        let joined = crate::util::paths::normalise(std::path::Path::new(&format!(
+            "{}{path}",
+            self.path_prefix
+        )));
+        let rel = crate::util::paths::display_path(&joined);
+        if rel.starts_with("..")
+            || rel.starts_with('/')
+            || path.starts_with('/')
+            || path.contains("..")
+        {
+            return None;
+        }
+        Some(format!(
+            "{}{}",
+            self.blob_prefix,
+            crate::util::uri::encode_path(&rel)
+        ))
+    }
+}
+
+/// `(host, owner/repo)` of a GitHub or GitLab remote URL in any of the forms
+/// git accepts (`https://[user[:pass]@]host/o/r(.git)`, `ssh://git@host/o/r`,
+/// `git@host:o/r.git`).
+pub fn forge_repo(remote: &str) -> Option<(String, String)> {
+    let remote = remote.trim();
+    let (host, path) = if let Some((_, rest)) = remote.split_once("://") {
+        let (authority, path) = rest.split_once('/')?;
+        let host = authority.rsplit('@').next()?;
+        let host = host.split(':').next()?;
+        (host.to_ascii_lowercase(), path)
+    } else {
+        // scp-like: [user@]host:path
+        let (left, path) = remote.split_once(':')?;
+        let host = left.rsplit('@').next()?;
+        (host.to_ascii_lowercase(), path)
+    };
+    let path = path.trim_matches('/');
+    let path = path.strip_suffix(".git").unwrap_or(path);
+    let ok = !path.is_empty()
+        && path.split('/').count() >= 2
+        && path
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./".contains(c))
+        && !path
+            .split('/')
+            .any(|s| s.is_empty() || s == "." || s == "..");
+    ok.then(|| (host, path.to_string()))
 }
 
 /// Escapes text for a Markdown table cell or inline code.
@@ -543,5 +886,45 @@ mod tests {
     #[test]
     fn markdown_cells_are_escaped() {
         assert_eq!(md("a|b`c"), "a\\|b'c");
+    }
+}
+
+#[cfg(test)]
+mod link_tests {
+    use super::*;
+
+    #[test]
+    fn forge_remotes_become_blob_links_without_credentials() {
+        for remote in [
+            "https://user:s3cret@github.com/acme/shop.git",
+            "git@github.com:acme/shop.git",
+            "ssh://git@github.com/acme/shop",
+        ] {
+            assert_eq!(
+                forge_repo(remote),
+                Some(("github.com".into(), "acme/shop".into())),
+                "{remote}"
+            );
+        }
+        let l = Links::for_remote(
+            "https://tok@github.com/acme/shop.git",
+            "abc123",
+            String::new(),
+        )
+        .unwrap();
+        assert_eq!(
+            l.url("services/a b/.env", 3).unwrap(),
+            "https://github.com/acme/shop/blob/abc123/services/a%20b/.env#L3"
+        );
+        assert!(!l.blob_prefix.contains("tok"));
+        let g =
+            Links::for_remote("git@gitlab.com:grp/sub/proj.git", "main", "svc/".into()).unwrap();
+        assert_eq!(
+            g.url("x.env", 1).unwrap(),
+            "https://gitlab.com/grp/sub/proj/-/blob/main/svc/x.env#L1"
+        );
+        assert!(g.url("../outside.env", 1).is_none());
+        assert!(Links::for_remote("https://git.example.com/a/b.git", "x", String::new()).is_none());
+        assert!(forge_repo("/srv/repo.git").is_none());
     }
 }
