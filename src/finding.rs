@@ -300,6 +300,9 @@ pub struct Finding {
     pub suppression: Option<Suppression>,
     /// Where in git history the finding was introduced (history scans only).
     pub commit: Option<CommitInfo>,
+    /// How many times the problem occurs on this line (one finding per line
+    /// and rule; at least 1).
+    pub occurrences: usize,
 }
 
 impl Finding {
@@ -515,6 +518,47 @@ pub struct Skipped {
     pub detail: String,
 }
 
+/// What became of the mentions of one entity (every occurrence of the
+/// legacy variable, an image reference, …): each is reported by a finding or
+/// silent for a stated reason.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct MentionStats {
+    /// Mentions seen.
+    pub found: u64,
+    /// Mentions a finding accounts for.
+    pub reported: u64,
+    /// Silent mentions by reason.
+    pub silent: BTreeMap<String, u64>,
+    /// Mentions no rule and no stated reason applied to (a gap in the rule
+    /// pack: the rules check and the tests keep this at zero).
+    pub unclassified: u64,
+}
+
+impl MentionStats {
+    /// Adds `other` to these counts.
+    pub fn add(&mut self, other: &MentionStats) {
+        self.found += other.found;
+        self.reported += other.reported;
+        self.unclassified += other.unclassified;
+        for (reason, n) in &other.silent {
+            *self.silent.entry(reason.clone()).or_insert(0) += n;
+        }
+    }
+}
+
+/// One mention left silent, with the reason (listed by `--verbose`).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct SilentMention {
+    /// Path as reported.
+    pub path: String,
+    /// 1-based line.
+    pub line: usize,
+    /// The entity.
+    pub entity: String,
+    /// Why it is not a finding; `None` when nothing applied (unclassified).
+    pub reason: Option<String>,
+}
+
 /// Counters for one run.
 #[derive(Debug, Clone, Default)]
 pub struct ScanStats {
@@ -530,6 +574,8 @@ pub struct ScanStats {
     pub truncated: BTreeMap<String, u64>,
     /// Set when git history was scanned instead of a tree of files.
     pub history: Option<HistoryStats>,
+    /// What became of each entity's mentions.
+    pub mentions: BTreeMap<String, MentionStats>,
 }
 
 #[cfg(test)]

@@ -51,6 +51,9 @@ struct JsonFinding<'a> {
     /// History scans only: the commit that introduced the finding.
     #[serde(skip_serializing_if = "Option::is_none")]
     commit: Option<&'a CommitInfo>,
+    /// How many times the problem occurs on the line (one finding per line
+    /// and rule).
+    occurrences: usize,
 }
 
 #[derive(Serialize)]
@@ -89,6 +92,8 @@ struct Summary<'a> {
     elapsed_ms: u64,
     skipped: BTreeMap<&'static str, u64>,
     truncated: &'a BTreeMap<String, u64>,
+    /// Per entity: mentions found, reported, silent by reason.
+    mentions: &'a BTreeMap<String, crate::finding::MentionStats>,
     /// History scans only: repository, HEAD, commits walked, distinct blobs.
     #[serde(skip_serializing_if = "Option::is_none")]
     history: Option<&'a HistoryStats>,
@@ -123,6 +128,7 @@ fn finding<'a>(report: &Report<'a>, f: &'a Finding) -> JsonFinding<'a> {
                 .collect(),
         }),
         commit: f.commit.as_ref(),
+        occurrences: f.occurrences,
     }
 }
 
@@ -165,6 +171,7 @@ pub fn write(report: &Report<'_>, out: &mut dyn Write) -> std::io::Result<()> {
                 .map(|(r, n)| (r.as_str(), *n))
                 .collect(),
             truncated: &report.stats.truncated,
+            mentions: &report.stats.mentions,
             history: report.stats.history.as_ref(),
         },
         skipped: report.skipped,

@@ -4,9 +4,13 @@
 use super::checksum::Checksum;
 use super::model::RuleSource;
 use super::model::{
-    Example, FixAction, FixMeta, FixRule, Matcher, Migration, Origin, Rule, RuleMeta, FIX_OPT_INS,
+    Context, Entity, Example, FixAction, FixMeta, FixRule, Matcher, Migration, NamePattern, Origin,
+    Outcome, OutcomeKind, Place, Places, Rule, RuleMeta, Scope, FIX_OPT_INS,
 };
-use super::spec::{ExampleSpec, FixSpec, RuleFileSpec, RuleSpec};
+use super::spec::{
+    ContextSpec, EntitySpec, ExampleSpec, FixSpec, OutcomeSpec, RuleFileSpec, RuleSpec,
+};
+use crate::context::yaml::PathPattern;
 use crate::error::{shared_source, ProblemKind, RuleErrors, SharedSource, SourceProblem};
 use crate::finding::Severity;
 use crate::kind::{self, FileKind};
@@ -74,17 +78,20 @@ pub(crate) fn problem_at(
     )
 }
 
-pub(super) fn compile_all(sources: &[RuleSource]) -> Result<Vec<Rule>, RuleErrors> {
+pub(super) fn compile_all(sources: &[RuleSource]) -> Result<(Vec<Rule>, Vec<Entity>), RuleErrors> {
     let mut problems = Vec::new();
     let mut rules = Vec::new();
+    let mut entities: Vec<Entity> = Vec::new();
     let mut seen: BTreeMap<String, String> = BTreeMap::new();
+    let mut seen_entities: BTreeMap<String, String> = BTreeMap::new();
     for (index, source) in sources.iter().enumerate() {
         let mut ctx = Ctx {
             source,
             shared: None,
             problems: Vec::new(),
         };
-        for rule in compile_file(&mut ctx, index) {
+        let (file_rules, file_entities) = compile_file(&mut ctx, index);
+        for rule in file_rules {
             match seen.get(&rule.meta.id) {
                 Some(first) => {
                     let span = rule.origin.span.clone();
@@ -104,25 +111,102 @@ pub(super) fn compile_all(sources: &[RuleSource]) -> Result<Vec<Rule>, RuleError
                 }
             }
         }
+        for entity in file_entities {
+            match seen_entities.get(&entity.id) {
+                Some(first) => {
+                    let span = entity.origin.span.clone();
+                    ctx.problem(
+                        Some(span),
+                        format!(
+                            "duplicate entity id `{}` (first defined in {first})",
+                            entity.id
+                        ),
+                        "second definition",
+                        Some("entity ids are global: rename one".into()),
+                    );
+                }
+                None => {
+                    seen_entities.insert(entity.id.clone(), source.name.clone());
+                    entities.push(entity);
+                }
+            }
+        }
         problems.append(&mut ctx.problems);
     }
     if problems.is_empty() {
-        Ok(rules)
+        problems.extend(cross_check(sources, &rules, &entities));
+    }
+    if problems.is_empty() {
+        Ok((rules, entities))
     } else {
         Err(RuleErrors { problems })
     }
 }
 
-fn compile_file(ctx: &mut Ctx<'_>, source_index: usize) -> Vec<Rule> {
+/// Checks between files: `mentions` name entities, outcomes name rules, and
+/// a rule without a regex is some entity's outcome (otherwise it never runs).
+fn cross_check(sources: &[RuleSource], rules: &[Rule], entities: &[Entity]) -> Vec<SourceProblem> {
+    let mut problems = Vec::new();
+    let rule_ids: HashSet<&str> = rules.iter().map(|r| r.meta.id.as_str()).collect();
+    let entity_ids: HashSet<&str> = entities.iter().map(|e| e.id.as_str()).collect();
+    let mut outcome_rules: HashSet<&str> = HashSet::new();
+    for e in entities {
+        for o in &e.outcomes {
+            if let OutcomeKind::Rule(id) = &o.kind {
+                outcome_rules.insert(id.as_str());
+                if !rule_ids.contains(id.as_str()) {
+                    problems.push(problem_at(
+                        &sources[e.origin.source_index],
+                        e.origin.span.clone(),
+                        format!("entity `{}`: outcome names unknown rule `{id}`", e.id),
+                        "this entity",
+                        Some("`keysweep rules list` prints every rule id".into()),
+                    ));
+                }
+            }
+        }
+    }
+    for r in rules {
+        for m in &r.matcher.mentions {
+            if !entity_ids.contains(m.as_str()) {
+                problems.push(problem_at(
+                    &sources[r.origin.source_index],
+                    r.origin.span.clone(),
+                    format!(
+                        "rule `{}`: `mentions` names unknown entity `{m}`",
+                        r.meta.id
+                    ),
+                    "this rule",
+                    Some("entities are defined in `[[entity]]` tables".into()),
+                ));
+            }
+        }
+        if r.matcher.regex.is_none() && !outcome_rules.contains(r.meta.id.as_str()) {
+            problems.push(problem_at(
+                &sources[r.origin.source_index],
+                r.origin.span.clone(),
+                format!(
+                    "rule `{}` has no regex and is no entity's outcome, so it never runs",
+                    r.meta.id
+                ),
+                "this rule",
+                Some("add a regex, or name the rule in an `[[entity.outcome]]`".into()),
+            ));
+        }
+    }
+    problems
+}
+
+fn compile_file(ctx: &mut Ctx<'_>, source_index: usize) -> (Vec<Rule>, Vec<Entity>) {
     let file: RuleFileSpec = match toml::from_str(&ctx.source.text) {
         Ok(f) => f,
         Err(e) => {
             let msg = e.message().to_string();
             ctx.problem(e.span(), format!("invalid rule file: {msg}"), "here", None);
-            return Vec::new();
+            return (Vec::new(), Vec::new());
         }
     };
-    if file.rule.is_empty() {
+    if file.rule.is_empty() && file.entity.is_empty() {
         ctx.problem(
             Some(0..0),
             "the file defines no [[rule]]",
@@ -141,13 +225,380 @@ fn compile_file(ctx: &mut Ctx<'_>, source_index: usize) -> Vec<Rule> {
             );
         }
     }
-    file.rule
+    let rules = file
+        .rule
         .into_iter()
         .filter_map(|spanned| {
             let span = spanned.span();
             compile_rule(ctx, &defs, spanned.into_inner(), span, source_index)
         })
+        .collect();
+    let entities = file
+        .entity
+        .into_iter()
+        .filter_map(|spanned| {
+            let span = spanned.span();
+            compile_entity(ctx, &defs, spanned.into_inner(), span, source_index)
+        })
+        .collect();
+    (rules, entities)
+}
+
+/// Resolves place names (`code`, `comment`, …) to a set.
+fn places(ctx: &mut Ctx<'_>, list: &[Spanned<String>]) -> Option<Places> {
+    let mut out: Places = 0;
+    let mut ok = true;
+    for p in list {
+        match Place::NAMES
+            .iter()
+            .find(|(n, _)| *n == p.get_ref().as_str())
+        {
+            Some((_, place)) => out |= place.bit(),
+            None => {
+                ok = false;
+                let names: Vec<&str> = Place::NAMES.iter().map(|(n, _)| *n).collect();
+                ctx.problem(
+                    Some(p.span()),
+                    format!("unknown place `{}`", p.get_ref()),
+                    "place",
+                    Some(format!("known places: {}", names.join(", "))),
+                );
+            }
+        }
+    }
+    ok.then_some(out)
+}
+
+fn path_patterns(ctx: &mut Ctx<'_>, list: &[Spanned<String>], what: &str) -> Vec<PathPattern> {
+    list.iter()
+        .filter_map(|p| {
+            let text = p.get_ref().trim();
+            if text.is_empty() || text.split('.').any(str::is_empty) {
+                ctx.problem(
+                    Some(p.span()),
+                    format!("invalid {what} path pattern `{}`", p.get_ref()),
+                    "pattern",
+                    Some("use dot-separated keys, `*` for one step, `**` for any steps, e.g. `services.*.image`".into()),
+                );
+                None
+            } else {
+                Some(PathPattern::parse(text))
+            }
+        })
         .collect()
+}
+
+fn name_patterns(ctx: &mut Ctx<'_>, list: &[Spanned<String>]) -> Vec<NamePattern> {
+    list.iter()
+        .filter_map(|p| {
+            let text = p.get_ref().trim();
+            let mut re = String::from("^");
+            for (i, part) in text.split('*').enumerate() {
+                if i > 0 {
+                    re.push_str(".*");
+                }
+                re.push_str(&regex::escape(part));
+            }
+            re.push('$');
+            match (text.is_empty(), regex::Regex::new(&re)) {
+                (false, Ok(regex)) => Some(NamePattern {
+                    text: text.to_string(),
+                    regex,
+                }),
+                _ => {
+                    ctx.problem(
+                        Some(p.span()),
+                        format!("invalid call name pattern `{}`", p.get_ref()),
+                        "pattern",
+                        Some("a name such as `withEnv` or `*.getenv`".into()),
+                    );
+                    None
+                }
+            }
+        })
+        .collect()
+}
+
+/// Checks one context alternative.
+fn compile_context(
+    ctx: &mut Ctx<'_>,
+    defs: &BTreeMap<String, Spanned<String>>,
+    spanned: &Spanned<ContextSpec>,
+) -> Option<Context> {
+    let before = ctx.problems.len();
+    let spec = spanned.get_ref();
+    let kinds_in = if spec.kinds.is_empty() {
+        Some(None)
+    } else {
+        kinds(ctx, &spec.kinds).map(Some)
+    };
+    let not_kinds = kinds(ctx, &spec.not_kinds);
+    let paths = globs(ctx, &spec.paths);
+    let inside = places(ctx, &spec.inside);
+    let outside = places(ctx, &spec.outside);
+    let yaml = path_patterns(ctx, &spec.yaml, "yaml");
+    let unit = path_patterns(ctx, &spec.unit, "unit");
+    let also = path_patterns(ctx, &spec.also, "also");
+    let call = name_patterns(ctx, &spec.call);
+    let call_any = match spec.call_depth.as_ref().map(|d| (d, d.get_ref().as_str())) {
+        None | Some((_, "innermost")) => false,
+        Some((_, "any")) => true,
+        Some((d, other)) => {
+            ctx.problem(
+                Some(d.span()),
+                format!("unknown call_depth `{other}`"),
+                "call_depth",
+                Some("use `innermost` (the default) or `any`".into()),
+            );
+            false
+        }
+    };
+    let command: Vec<Vec<String>> = spec
+        .command
+        .iter()
+        .filter_map(|c| {
+            let words: Vec<String> = c.get_ref().split_whitespace().map(str::to_string).collect();
+            if words.is_empty() {
+                ctx.problem(Some(c.span()), "empty command", "command", None);
+                None
+            } else {
+                Some(words)
+            }
+        })
+        .collect();
+    let image_word = match spec.word.as_ref().map(|w| (w, w.get_ref().as_str())) {
+        None | Some((_, "any")) => false,
+        Some((_, "image")) => {
+            if command.is_empty() {
+                ctx.problem(
+                    Some(spanned.span()),
+                    "`word = \"image\"` needs `command`",
+                    "context",
+                    None,
+                );
+            }
+            true
+        }
+        Some((w, other)) => {
+            ctx.problem(
+                Some(w.span()),
+                format!("unknown word `{other}`"),
+                "word",
+                Some("use `image` (the image of `docker run`) or `any`".into()),
+            );
+            false
+        }
+    };
+    let scope = match &spec.scope {
+        None => Some(Scope::File),
+        Some(sc) => match Scope::NAMES
+            .iter()
+            .find(|(n, _)| *n == sc.get_ref().as_str())
+        {
+            Some((_, s)) => Some(*s),
+            None => {
+                let names: Vec<&str> = Scope::NAMES.iter().map(|(n, _)| *n).collect();
+                ctx.problem(
+                    Some(sc.span()),
+                    format!("unknown scope `{}`", sc.get_ref()),
+                    "scope",
+                    Some(format!("known scopes: {}", names.join(", "))),
+                );
+                None
+            }
+        },
+    };
+    if scope == Some(Scope::Unit) && unit.is_empty() && spec.unit.is_empty() {
+        ctx.problem(
+            Some(spanned.span()),
+            "`scope = \"unit\"` needs `unit` patterns",
+            "context",
+            Some("e.g. `unit = [\"services.*\"]`".into()),
+        );
+    }
+    let requires = build_regexes(ctx, defs, &spec.requires, "requires pattern");
+    let excludes = build_regexes(ctx, defs, &spec.excludes, "excludes pattern");
+    let unknown = build_regexes(ctx, defs, &spec.unknown, "unknown pattern");
+    let file_requires = build_regexes(ctx, defs, &spec.file_requires, "file_requires pattern");
+    let file_excludes = build_regexes(ctx, defs, &spec.file_excludes, "file_excludes pattern");
+    let file_unknown = build_regexes(ctx, defs, &spec.file_unknown, "file_unknown pattern");
+    let instruction = spec
+        .instruction
+        .iter()
+        .map(|i| i.get_ref().to_ascii_uppercase())
+        .collect();
+    if ctx.problems.len() != before {
+        return None;
+    }
+    Some(Context {
+        kinds: kinds_in?,
+        not_kinds: not_kinds?,
+        paths: paths?,
+        inside: inside?,
+        outside: outside?,
+        yaml,
+        call,
+        call_any,
+        command,
+        image_word,
+        instruction,
+        scope: scope?,
+        unit,
+        also,
+        requires: requires?,
+        excludes: excludes?,
+        unknown: unknown?,
+        file_requires: file_requires?,
+        file_excludes: file_excludes?,
+        file_unknown: file_unknown?,
+        ok: spec.ok.clone(),
+        unknown_reason: spec.unknown_reason.clone(),
+        follow: spec.follow,
+    })
+}
+
+fn compile_contexts(
+    ctx: &mut Ctx<'_>,
+    defs: &BTreeMap<String, Spanned<String>>,
+    list: &[Spanned<ContextSpec>],
+) -> Option<Vec<Context>> {
+    let mut ok = true;
+    let mut out = Vec::new();
+    for c in list {
+        match compile_context(ctx, defs, c) {
+            Some(c) => out.push(c),
+            None => ok = false,
+        }
+    }
+    ok.then_some(out)
+}
+
+/// Compiles path globs; `Some(None)` when there are none.
+fn globs(ctx: &mut Ctx<'_>, list: &[Spanned<String>]) -> Option<Option<globset::GlobSet>> {
+    if list.is_empty() {
+        return Some(None);
+    }
+    let mut b = globset::GlobSetBuilder::new();
+    let mut ok = true;
+    for p in list {
+        match globset::GlobBuilder::new(p.get_ref())
+            .literal_separator(true)
+            .build()
+        {
+            Ok(g) => {
+                b.add(g);
+            }
+            Err(e) => {
+                ok = false;
+                ctx.problem(
+                    Some(p.span()),
+                    format!("invalid path glob `{}`", p.get_ref()),
+                    "glob",
+                    Some(e.to_string()),
+                );
+            }
+        }
+    }
+    if ok {
+        b.build().ok().map(Some)
+    } else {
+        None
+    }
+}
+
+fn compile_entity(
+    ctx: &mut Ctx<'_>,
+    defs: &BTreeMap<String, Spanned<String>>,
+    spec: EntitySpec,
+    span: Range<usize>,
+    source_index: usize,
+) -> Option<Entity> {
+    let before = ctx.problems.len();
+    let id = spec.id.get_ref().clone();
+    if !is_rule_id(&id) {
+        ctx.problem(
+            Some(spec.id.span()),
+            format!("invalid entity id `{id}`"),
+            "entity id",
+            Some("ids are lowercase letters and digits separated by `.` or `-`".into()),
+        );
+    }
+    let mut keywords = Vec::new();
+    for k in &spec.keywords {
+        if k.get_ref().trim().is_empty() {
+            ctx.problem(Some(k.span()), "empty keyword", "keyword", None);
+        } else {
+            keywords.push(k.get_ref().to_ascii_lowercase());
+        }
+    }
+    let regex = build_regex(ctx, defs, &spec.regex, "entity regex");
+    let mut outcomes = Vec::new();
+    for o in &spec.outcome {
+        if let Some(out) = compile_outcome(ctx, defs, o) {
+            outcomes.push(out);
+        }
+    }
+    if outcomes.is_empty() {
+        ctx.problem(
+            Some(spec.id.span()),
+            format!("entity `{id}` has no outcome"),
+            "entity",
+            Some("say what happens to a mention no finding accounts for: `[[entity.outcome]]` with `rule` or `silent`".into()),
+        );
+    }
+    let examples = spec
+        .must_be_silent
+        .iter()
+        .map(|ex| {
+            let (text, path) = match ex.get_ref() {
+                ExampleSpec::Text(t) => (t.clone(), "example.txt".to_string()),
+                ExampleSpec::WithPath(w) => (w.text.clone(), w.path.clone()),
+            };
+            Example {
+                text,
+                path,
+                must_match: false,
+                span: ex.span(),
+            }
+        })
+        .collect();
+    if ctx.problems.len() != before {
+        return None;
+    }
+    Some(Entity {
+        id,
+        description: spec.description,
+        keywords,
+        regex: regex?,
+        outcomes,
+        examples,
+        origin: Origin { span, source_index },
+    })
+}
+
+fn compile_outcome(
+    ctx: &mut Ctx<'_>,
+    defs: &BTreeMap<String, Spanned<String>>,
+    spanned: &Spanned<OutcomeSpec>,
+) -> Option<Outcome> {
+    let spec = spanned.get_ref();
+    let kind = match (&spec.rule, &spec.silent) {
+        (Some(r), None) => OutcomeKind::Rule(r.get_ref().clone()),
+        (None, Some(reason)) if !reason.get_ref().trim().is_empty() => {
+            OutcomeKind::Silent(reason.get_ref().trim().to_string())
+        }
+        _ => {
+            ctx.problem(
+                Some(spanned.span()),
+                "an outcome has exactly one of `rule` (a rule id) or `silent` (a reason)",
+                "outcome",
+                None,
+            );
+            return None;
+        }
+    };
+    let when = compile_contexts(ctx, defs, &spec.when)?;
+    Some(Outcome { kind, when })
 }
 
 fn is_def_name(s: &str) -> bool {
@@ -378,8 +829,24 @@ fn compile_rule(
             keywords.push(k.get_ref().to_ascii_lowercase());
         }
     }
-    let regex = build_regex(ctx, defs, &spec.regex, "regex");
-    let secret_group = match (&regex, &spec.secret_group) {
+    // `Err` when the regex does not compile (already reported), `Ok(None)`
+    // for a rule that only reports entity mentions.
+    let regex: Result<Option<Regex>, ()> = match &spec.regex {
+        None => Ok(None),
+        Some(r) => build_regex(ctx, defs, r, "regex").map(Some).ok_or(()),
+    };
+    let compiled = regex.as_ref().ok().and_then(Option::as_ref);
+    let mentions: Vec<String> = spec.mentions.iter().map(|m| m.get_ref().clone()).collect();
+    let context = compile_contexts(ctx, defs, &spec.context);
+    if spec.regex.is_none() && (spec.secret_group.is_some() || spec.checksum.is_some()) {
+        ctx.problem(
+            Some(span.clone()),
+            "a rule without a regex reports mentions: it has no secret group or checksum",
+            "rule",
+            None,
+        );
+    }
+    let secret_group = match (compiled, &spec.secret_group) {
         (Some(re), Some(g)) => match re
             .capture_names()
             .position(|n| n == Some(g.get_ref().as_str()))
@@ -428,7 +895,7 @@ fn compile_rule(
                         true
                     }
                 };
-                if secret_group.is_none() && regex.is_some() {
+                if secret_group.is_none() && compiled.is_some() {
                     ctx.problem(
                         Some(c.span()),
                         "a checksum needs a secret group to check",
@@ -456,7 +923,7 @@ fn compile_rule(
                 "rule",
                 None,
             );
-        } else if secret_group.is_none() && regex.is_some() {
+        } else if secret_group.is_none() && compiled.is_some() {
             ctx.problem(
                 Some(span.clone()),
                 "min_entropy needs a secret group",
@@ -467,9 +934,9 @@ fn compile_rule(
     }
     let fix = match (&regex, &spec.fix) {
         (_, None) => Some(None),
-        (Some(re), Some(f)) => compile_fix(ctx, defs, re, secret_group, f).map(Some),
+        (Ok(re), Some(f)) => compile_fix(ctx, defs, re.as_ref(), secret_group, f).map(Some),
         // The regex error is already reported; the fix cannot be checked.
-        (None, Some(_)) => None,
+        (Err(()), Some(_)) => None,
     };
     let allow = build_regexes(ctx, defs, &spec.allow, "allow pattern");
     let allow_line = build_regexes(ctx, defs, &spec.allow_line, "allow_line pattern");
@@ -569,7 +1036,9 @@ fn compile_rule(
         },
         matcher: Matcher {
             path_set: path_set?,
-            regex: regex?,
+            regex: regex.ok()?,
+            context: context?,
+            mentions,
             secret_group,
             checksum,
             min_entropy: spec.min_entropy,
@@ -589,7 +1058,7 @@ fn compile_rule(
 fn compile_fix(
     ctx: &mut Ctx<'_>,
     defs: &BTreeMap<String, Spanned<String>>,
-    regex: &Regex,
+    regex: Option<&Regex>,
     secret_group: Option<usize>,
     spanned: &Spanned<FixSpec>,
 ) -> Option<FixRule> {
@@ -597,10 +1066,11 @@ fn compile_fix(
     let spec = spanned.get_ref();
     let group = match &spec.group {
         None => None,
-        Some(g) => match regex
-            .capture_names()
-            .position(|n| n == Some(g.get_ref().as_str()))
-        {
+        Some(g) => match regex.and_then(|regex| {
+            regex
+                .capture_names()
+                .position(|n| n == Some(g.get_ref().as_str()))
+        }) {
             None => {
                 ctx.problem(
                     Some(g.span()),

@@ -21,8 +21,8 @@ pub mod spec;
 
 pub use checksum::Checksum;
 pub use model::{
-    Example, FixAction, FixMeta, FixRule, Matcher, Migration, Origin, Rule, RuleMeta, RuleSource,
-    FIX_OPT_INS,
+    Context, Entity, Example, FixAction, FixMeta, FixRule, Matcher, Migration, NamePattern, Origin,
+    Outcome, OutcomeKind, Place, Places, Rule, RuleMeta, RuleSource, Scope, FIX_OPT_INS,
 };
 pub use set::RuleSet;
 
@@ -84,8 +84,8 @@ impl RuleSource {
 impl RuleSet {
     /// Loads and compiles rules from the given sources, collecting every problem.
     pub fn load(sources: Vec<RuleSource>) -> Result<RuleSet, RuleErrors> {
-        let rules = compile::compile_all(&sources)?;
-        RuleSet::from_rules(rules, sources.clone()).map_err(|e| {
+        let (rules, entities) = compile::compile_all(&sources)?;
+        RuleSet::from_rules(rules, entities, sources.clone()).map_err(|e| {
             let src = sources.first().map_or_else(
                 || shared_source("rules", "", None),
                 |s| shared_source(&s.name, &s.text, Some("toml")),

@@ -3,6 +3,7 @@
 //! examples. Built by `compile`, gated and looked up by [`super::RuleSet`].
 
 use super::checksum::Checksum;
+use crate::context::yaml::PathPattern;
 use crate::finding::Severity;
 use crate::kind::FileKind;
 use regex::bytes::Regex;
@@ -95,13 +96,213 @@ impl RuleMeta {
     }
 }
 
+/// Where a match stands, lexically: the classes of `inside` / `outside`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Place {
+    /// Live code, configuration structure or an unquoted value.
+    Code,
+    /// A comment, or anywhere on a commented-out line.
+    Comment,
+    /// A string literal (for YAML: quoted and block scalars).
+    String,
+    /// A Python docstring or bare string statement.
+    Docstring,
+    /// A heredoc body.
+    Heredoc,
+    /// Running text of a documentation file.
+    Prose,
+    /// Inline code of a documentation file.
+    InlineCode,
+    /// A code block of a documentation file.
+    CodeBlock,
+    /// Anywhere in a documentation file.
+    Docs,
+}
+
+impl Place {
+    /// Names accepted in rule files.
+    pub const NAMES: &'static [(&'static str, Place)] = &[
+        ("code", Place::Code),
+        ("comment", Place::Comment),
+        ("string", Place::String),
+        ("docstring", Place::Docstring),
+        ("heredoc", Place::Heredoc),
+        ("prose", Place::Prose),
+        ("inline-code", Place::InlineCode),
+        ("code-block", Place::CodeBlock),
+        ("docs", Place::Docs),
+    ];
+
+    /// The bit of this place in a [`Places`] set.
+    pub fn bit(self) -> u16 {
+        1 << (self as u16)
+    }
+}
+
+/// A set of [`Place`]s (a bit set).
+pub type Places = u16;
+
+/// What text a context alternative's `requires` / `excludes` / `unknown`
+/// patterns are matched against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// The whole file.
+    File,
+    /// The match's line.
+    Line,
+    /// The YAML unit holding the match (the innermost ancestor matching
+    /// `unit`), or the whole file where there is no YAML structure.
+    Unit,
+    /// The shell command holding the match.
+    Command,
+    /// The code statement or builder chain holding the match.
+    Statement,
+    /// The innermost call (or the call `call` names) holding the match.
+    Call,
+    /// The documentation code block or YAML block scalar holding the match.
+    Block,
+}
+
+impl Scope {
+    /// Names accepted in rule files.
+    pub const NAMES: &'static [(&'static str, Scope)] = &[
+        ("file", Scope::File),
+        ("line", Scope::Line),
+        ("unit", Scope::Unit),
+        ("command", Scope::Command),
+        ("statement", Scope::Statement),
+        ("call", Scope::Call),
+        ("block", Scope::Block),
+    ];
+}
+
+/// A pattern for call names: `withEnv`, `*.getenv`, `os.environ.get`.
+/// Matched against the full dotted name and against its last component.
+#[derive(Debug, Clone)]
+pub struct NamePattern {
+    /// The pattern as written (`*` any run of characters).
+    pub text: String,
+    /// The compiled glob.
+    pub(crate) regex: regex::Regex,
+}
+
+impl NamePattern {
+    /// Whether `name` (or its last component `short`) matches.
+    pub fn matches(&self, name: &str, short: &str) -> bool {
+        self.regex.is_match(name) || self.regex.is_match(short)
+    }
+}
+
+/// One context alternative: structural conditions on where a match stands,
+/// and conditions on the text of a scope around it. A match counts when any
+/// alternative of its rule accepts it (a rule without alternatives accepts
+/// every match).
+#[derive(Debug, Clone)]
+pub struct Context {
+    /// File kinds it applies to; `None` = every kind.
+    pub kinds: Option<Vec<FileKind>>,
+    /// File kinds it never applies to.
+    pub not_kinds: Vec<FileKind>,
+    /// Path globs it is limited to.
+    pub(crate) paths: Option<globset::GlobSet>,
+    /// The match must stand in one of these places (empty = anywhere).
+    pub inside: Places,
+    /// The match must stand in none of these places.
+    pub outside: Places,
+    /// YAML key paths the match's node must have (any of; empty = no condition).
+    pub yaml: Vec<PathPattern>,
+    /// Call names the match must be an argument of (any of).
+    pub call: Vec<NamePattern>,
+    /// Whether `call` may name any enclosing call, not just the innermost.
+    pub call_any: bool,
+    /// Shell commands (word prefixes) the match must be part of (any of).
+    pub command: Vec<Vec<String>>,
+    /// With `command`: the match must be the command's image word (`docker run … IMAGE`).
+    pub image_word: bool,
+    /// Dockerfile instructions the match must be in (upper-case keywords).
+    pub instruction: Vec<String>,
+    /// What `requires` / `excludes` / `unknown` are matched against.
+    pub scope: Scope,
+    /// YAML unit patterns for [`Scope::Unit`].
+    pub unit: Vec<PathPattern>,
+    /// YAML nodes (paths from the document root) whose text joins the scope.
+    pub also: Vec<PathPattern>,
+    /// Every one must match the scope's live text (comments blanked).
+    pub requires: Vec<Regex>,
+    /// None may match the scope's live text; when one does, the match is not
+    /// a finding (the mention is silent with `ok` as its reason).
+    pub excludes: Vec<Regex>,
+    /// When one matches the scope's live text, what the rule looks for may be
+    /// supplied where keysweep cannot see: no finding, and the mention is
+    /// silent with `unknown_reason`.
+    pub unknown: Vec<Regex>,
+    /// As `requires`, over the whole file's live text.
+    pub file_requires: Vec<Regex>,
+    /// As `excludes`, over the whole file's live text.
+    pub file_excludes: Vec<Regex>,
+    /// As `unknown`, over the whole file's live text.
+    pub file_unknown: Vec<Regex>,
+    /// Why a match the alternative's structure accepts but `excludes`
+    /// rejects is fine (e.g. "credential configured in the service").
+    pub ok: Option<String>,
+    /// Why an `unknown` match is left alone.
+    pub unknown_reason: Option<String>,
+    /// For a string assigned to a constant (`IMAGE = "…"`): judge the
+    /// constant's uses in the file instead of the literal itself.
+    pub follow: bool,
+}
+
+/// What an entity outcome does with a mention.
+#[derive(Debug, Clone)]
+pub enum OutcomeKind {
+    /// Report it as a finding of the rule with this id.
+    Rule(String),
+    /// Leave it silent, for this reason.
+    Silent(String),
+}
+
+/// One outcome of an entity, tried in order.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    /// What happens.
+    pub kind: OutcomeKind,
+    /// The outcome applies when any of these accepts the mention (empty =
+    /// always, or, for a rule, when the rule's own context accepts it).
+    pub when: Vec<Context>,
+}
+
+/// A credential entity: a cheap lexical pattern whose every occurrence (a
+/// mention) must end as a finding or as silent for a stated reason.
+#[derive(Debug, Clone)]
+pub struct Entity {
+    /// Stable id, named by rules' `mentions`.
+    pub id: String,
+    /// What it is.
+    pub description: String,
+    /// Lowercase literals gating the regex.
+    pub keywords: Vec<String>,
+    /// Each match is one mention.
+    pub regex: Regex,
+    /// For mentions no finding accounts for, in order.
+    pub outcomes: Vec<Outcome>,
+    /// Examples whose every mention must be silent.
+    pub examples: Vec<Example>,
+    /// Where the entity was defined.
+    pub origin: Origin,
+}
+
 /// How a rule finds candidates and filters them.
 #[derive(Debug, Clone)]
 pub struct Matcher {
     /// Path globs compiled.
     pub(crate) path_set: Option<globset::GlobSet>,
-    /// The detection regex (byte-oriented, so invalid UTF-8 is never an error).
-    pub regex: Regex,
+    /// The detection regex (byte-oriented, so invalid UTF-8 is never an
+    /// error); `None` for a rule that only reports entity mentions.
+    pub regex: Option<Regex>,
+    /// Context alternatives (any of; none = every match counts).
+    pub context: Vec<Context>,
+    /// Entities whose mentions on a finding's line this rule accounts for.
+    pub mentions: Vec<String>,
     /// Index of the capture group holding the secret value.
     pub secret_group: Option<usize>,
     /// Required checksum of the secret and the expected outcome (`true` = valid).

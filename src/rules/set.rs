@@ -2,7 +2,7 @@
 //! that gates them. The only rule type the scanner sees.
 
 use super::model::RuleSource;
-use super::model::{Rule, RuleMeta};
+use super::model::{Entity, Rule, RuleMeta};
 use crate::finding::Severity;
 use aho_corasick::AhoCorasick;
 
@@ -10,11 +10,13 @@ use aho_corasick::AhoCorasick;
 #[derive(Debug, Clone)]
 pub struct RuleSet {
     rules: Vec<Rule>,
+    entities: Vec<Entity>,
     sources: Vec<RuleSource>,
     automaton: Option<AhoCorasick>,
-    /// Automaton pattern index → rules gated by that keyword.
+    /// Automaton pattern index → gate slots opened by that keyword. Slot `i`
+    /// below `rules.len()` is rule `i`; slot `rules.len() + j` is entity `j`.
     keyword_rules: Vec<Vec<usize>>,
-    /// Rules with no keyword: they always run.
+    /// Slots with no keyword: they always run.
     ungated: Vec<usize>,
 }
 
@@ -23,17 +25,23 @@ impl RuleSet {
     /// cannot be built (keywords beyond the automaton's size limits).
     pub(super) fn from_rules(
         mut rules: Vec<Rule>,
+        mut entities: Vec<Entity>,
         sources: Vec<RuleSource>,
     ) -> Result<RuleSet, aho_corasick::BuildError> {
         rules.sort_by(|a, b| a.meta.id.cmp(&b.meta.id));
+        entities.sort_by(|a, b| a.id.cmp(&b.id));
         let mut patterns: Vec<String> = Vec::new();
         let mut keyword_rules: Vec<Vec<usize>> = Vec::new();
         let mut ungated = Vec::new();
-        for (i, rule) in rules.iter().enumerate() {
-            if rule.meta.keywords.is_empty() {
+        let slots = rules
+            .iter()
+            .map(|r| &r.meta.keywords)
+            .chain(entities.iter().map(|e| &e.keywords));
+        for (i, keywords) in slots.enumerate() {
+            if keywords.is_empty() {
                 ungated.push(i);
             }
-            for kw in &rule.meta.keywords {
+            for kw in keywords {
                 match patterns.iter().position(|p| p == kw) {
                     Some(p) => keyword_rules[p].push(i),
                     None => {
@@ -54,6 +62,7 @@ impl RuleSet {
         };
         Ok(RuleSet {
             rules,
+            entities,
             sources,
             automaton,
             keyword_rules,
@@ -64,6 +73,18 @@ impl RuleSet {
     /// The rules, sorted by id.
     pub fn rules(&self) -> &[Rule] {
         &self.rules
+    }
+
+    /// The entities, sorted by id.
+    pub fn entities(&self) -> &[Entity] {
+        &self.entities
+    }
+
+    /// Index of a rule by id.
+    pub fn index_of(&self, id: &str) -> Option<usize> {
+        self.rules
+            .binary_search_by(|r| r.meta.id.as_str().cmp(id))
+            .ok()
     }
 
     /// What reporters may see of the rules, in the same order.
@@ -84,19 +105,21 @@ impl RuleSet {
             .map(|i| &self.rules[i])
     }
 
-    /// Marks in `active` (indexed like [`RuleSet::rules`]) every rule whose
-    /// keyword gate passes for `haystack`: one Aho-Corasick pass, stopping early
-    /// once every gated rule is active.
+    /// Marks in `active` every rule (indexed like [`RuleSet::rules`]) and,
+    /// after them, every entity (indexed like [`RuleSet::entities`]) whose
+    /// keyword gate passes for `haystack`: one Aho-Corasick pass, stopping
+    /// early once every gated slot is active.
     pub fn gate(&self, haystack: &[u8], active: &mut Vec<bool>) {
+        let slots = self.rules.len() + self.entities.len();
         active.clear();
-        active.resize(self.rules.len(), false);
+        active.resize(slots, false);
         for &i in &self.ungated {
             active[i] = true;
         }
         let Some(ac) = &self.automaton else { return };
-        // Count gated rules still inactive so the pass can stop early; no
+        // Count gated slots still inactive so the pass can stop early; no
         // per-file allocation.
-        let mut remaining = self.rules.len() - self.ungated.len();
+        let mut remaining = slots - self.ungated.len();
         for m in ac.find_overlapping_iter(haystack) {
             for &r in &self.keyword_rules[m.pattern().as_usize()] {
                 if !active[r] {
@@ -116,6 +139,7 @@ impl RuleSet {
             .rules
             .iter()
             .flat_map(|r| r.meta.keywords.clone())
+            .chain(self.entities.iter().flat_map(|e| e.keywords.clone()))
             .collect();
         k.sort();
         k.dedup();
@@ -129,8 +153,9 @@ impl RuleSet {
             .filter(|r| keep(r))
             .collect();
         let sources = std::mem::take(&mut self.sources);
+        let entities = std::mem::take(&mut self.entities);
         // A subset of keywords that built before builds again.
-        if let Ok(set) = RuleSet::from_rules(rules, sources) {
+        if let Ok(set) = RuleSet::from_rules(rules, entities, sources) {
             *self = set;
         }
     }

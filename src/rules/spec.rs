@@ -22,6 +22,10 @@ pub struct RuleFileSpec {
     /// The rules.
     #[serde(default)]
     pub rule: Vec<Spanned<RuleSpec>>,
+    /// Credential entities whose every mention must end as a finding or as
+    /// silent for a stated reason.
+    #[serde(default)]
+    pub entity: Vec<Spanned<EntitySpec>>,
 }
 
 /// One `[[rule]]` table.
@@ -48,7 +52,12 @@ pub struct RuleSpec {
     pub paths: Vec<Spanned<String>>,
     #[serde(default)]
     pub keywords: Vec<Spanned<String>>,
-    pub regex: Spanned<String>,
+    #[serde(default)]
+    pub regex: Option<Spanned<String>>,
+    #[serde(default)]
+    pub mentions: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub context: Vec<Spanned<ContextSpec>>,
     #[serde(default)]
     pub secret_group: Option<Spanned<String>>,
     #[serde(default)]
@@ -74,6 +83,87 @@ pub struct RuleSpec {
     pub must_match: Vec<Spanned<ExampleSpec>>,
     #[serde(default)]
     pub must_not_match: Vec<Spanned<ExampleSpec>>,
+}
+
+/// One `[[rule.context]]` alternative (or one `when` of an entity outcome):
+/// where a match counts, and over which scope its conditions are judged.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ContextSpec {
+    #[serde(default)]
+    pub kinds: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub not_kinds: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub paths: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub inside: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub outside: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub yaml: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub call: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub call_depth: Option<Spanned<String>>,
+    #[serde(default)]
+    pub command: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub word: Option<Spanned<String>>,
+    #[serde(default)]
+    pub instruction: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub scope: Option<Spanned<String>>,
+    #[serde(default)]
+    pub unit: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub also: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub requires: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub excludes: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub unknown: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub file_requires: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub file_excludes: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub file_unknown: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub ok: Option<String>,
+    #[serde(default)]
+    pub unknown_reason: Option<String>,
+    #[serde(default)]
+    pub follow: bool,
+}
+
+/// One `[[entity]]` table.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EntitySpec {
+    pub id: Spanned<String>,
+    pub description: String,
+    #[serde(default)]
+    pub keywords: Vec<Spanned<String>>,
+    pub regex: Spanned<String>,
+    #[serde(default)]
+    pub outcome: Vec<Spanned<OutcomeSpec>>,
+    #[serde(default)]
+    pub must_be_silent: Vec<Spanned<ExampleSpec>>,
+}
+
+/// One `[[entity.outcome]]`: a rule that reports the mention, or a stated
+/// reason for silence, tried in order for mentions no finding accounts for.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OutcomeSpec {
+    #[serde(default)]
+    pub rule: Option<Spanned<String>>,
+    #[serde(default)]
+    pub silent: Option<Spanned<String>>,
+    #[serde(default)]
+    pub when: Vec<Spanned<ContextSpec>>,
 }
 
 /// What to do about a finding.

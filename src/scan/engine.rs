@@ -1,16 +1,30 @@
-//! The matching engine for one buffer: keyword gate → each active rule's
-//! regex → secret filters, allowlists, file context → findings with
-//! positions, redacted snippets, fingerprints, fix edits and the judge's
-//! suppression verdict. Knows nothing about where the bytes came from.
+//! The matching engine for one buffer, in two steps:
+//!
+//! 1. rules: keyword gate → each active rule's regex → secret filters,
+//!    allowlists, then the rule's context alternatives (where the match
+//!    stands and what its scope holds, see [`super::contexts`]);
+//! 2. mentions: every occurrence of every active entity (the legacy
+//!    variable, image references, …) no finding accounts for goes through
+//!    the entity's outcomes, so each ends as a finding or as silent for a
+//!    stated reason ([`super::mentions`]).
+//!
+//! Hits of one rule on one line (with one secret) become one finding with
+//! an occurrence count; findings carry positions, redacted snippets,
+//! fingerprints, fix edits and the judge's suppression verdict. Knows
+//! nothing about where the bytes came from.
 
+use super::contexts::{self, Verdict};
 use super::location::{self, Cursor};
+use super::mentions;
 use super::options::ScanOptions;
+use super::view::View;
 use crate::finding::{
-    content_digest, secret_hash, Directive, Edit, Finding, Fix, Judge, SecretView,
+    content_digest, secret_hash, Directive, Edit, Finding, Fix, Judge, MentionStats, SecretView,
+    SilentMention,
 };
 use crate::kind::FileKind;
 use crate::rules::{FixAction, FixRule, Rule, RuleSet};
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::ops::Range;
 
 /// Per-thread reusable state of the engine.
@@ -26,37 +40,54 @@ pub struct FileScan {
     pub findings: Vec<Finding>,
     /// Rules that hit their per-file cap.
     pub truncated: Vec<String>,
+    /// Entity mentions: how many, how many reported, why the rest are silent.
+    pub mentions: BTreeMap<String, MentionStats>,
+    /// Each silent mention (path left empty: the caller knows it).
+    pub silent: Vec<SilentMention>,
 }
 
 /// A match that survived every filter, before positions are computed.
-struct Hit {
-    rule: usize,
-    whole: Range<usize>,
-    focus: Range<usize>,
-    secret: Option<Range<usize>>,
+#[derive(Debug, Clone)]
+pub(crate) struct Hit {
+    pub(crate) rule: usize,
+    pub(crate) whole: Range<usize>,
+    pub(crate) focus: Range<usize>,
+    pub(crate) secret: Option<Range<usize>>,
     /// (range, replacement) pairs from the rule's fix, in content order.
-    edits: Vec<(Range<usize>, String)>,
+    pub(crate) edits: Vec<(Range<usize>, String)>,
+    /// The entity whose mention this hit reports (outcome hits only).
+    pub(crate) entity: Option<usize>,
+    /// Occurrences folded into this hit (one finding per line and rule).
+    pub(crate) count: usize,
 }
 
-/// The edits a rule's fix makes to one match: literal replacements inside the
-/// fix group (or the match's lines), minus no-ops. Text that is not valid
-/// UTF-8 is never edited. Only called for matches without a secret.
-fn fix_edits(
+/// A match a rule's context turned down for a stated reason (a credential
+/// configured in the same unit, a scope keysweep cannot see): mentions it
+/// overlaps are silent for that reason.
+#[derive(Debug, Clone)]
+pub(crate) struct Rejected {
+    pub(crate) rule: usize,
+    pub(crate) range: Range<usize>,
+    pub(crate) reason: String,
+}
+
+/// The edits a rule's fix makes to one match: literal replacements inside
+/// `group` (the fix group, or the whole match or mention), or inside the
+/// match's lines, minus no-ops. Text that is not valid UTF-8 is never
+/// edited. Only called for matches without a secret.
+pub(crate) fn fix_edits(
     fix: &FixRule,
-    caps: &regex::bytes::Captures<'_>,
+    group: Range<usize>,
     content: &[u8],
 ) -> Vec<(Range<usize>, String)> {
-    let Some(g) = caps.get(fix.group.unwrap_or(0)) else {
-        return Vec::new();
-    };
     let target = if fix.whole_lines {
-        let start = location::line_bounds(content, g.start()).start;
-        let last = g.end().max(g.start() + 1) - 1;
+        let start = location::line_bounds(content, group.start).start;
+        let last = group.end.max(group.start + 1) - 1;
         let end = memchr::memchr(b'\n', &content[last.min(content.len())..])
             .map_or(content.len(), |i| last + i + 1);
         start..end.max(start)
     } else {
-        g.range()
+        group
     };
     let text = &content[target.clone()];
     if std::str::from_utf8(text).is_err() {
@@ -135,20 +166,64 @@ fn trim(content: &[u8], mut r: Range<usize>) -> Range<usize> {
     r
 }
 
-/// Runs one rule over `content`, appending surviving hits.
+/// The fix edits of a hit whose fix group (or whole match) is `group`, if
+/// the fix's guards leave it alone. `fix_file_ok` / `fix_line` cache the
+/// file guard and the per-line guard across the hits of one rule.
+pub(crate) fn guarded_edits(
+    fix: &FixRule,
+    group: Range<usize>,
+    whole: Range<usize>,
+    content: &[u8],
+    fix_file_ok: &mut Option<bool>,
+    fix_line: &mut Option<(Range<usize>, bool)>,
+) -> Vec<(Range<usize>, String)> {
+    let file_ok =
+        *fix_file_ok.get_or_insert_with(|| !fix.unless_file.iter().any(|r| r.is_match(content)));
+    // Every single-line match on one line has the same context window (that
+    // line and the next), so the verdict is kept per line.
+    let cached = fix_line
+        .as_ref()
+        .filter(|(line, _)| line.start <= whole.start && whole.end <= line.end);
+    let context_ok = file_ok
+        && match cached {
+            Some((_, ok)) => *ok,
+            None => {
+                let ok = fix_context_ok(fix, content, whole.clone());
+                let line = location::line_bounds(content, whole.start);
+                if whole.end <= line.end {
+                    *fix_line = Some((line, ok));
+                }
+                ok
+            }
+        };
+    if context_ok {
+        fix_edits(fix, group, content)
+    } else {
+        Vec::new()
+    }
+}
+
+/// Runs one rule over `content`, appending surviving hits (and matches its
+/// context turned down for a reason to `rejected`). Returns whether the
+/// rule hit its per-file cap with more matches left.
 fn run_rule(
     rule: &Rule,
     index: usize,
-    content: &[u8],
+    view: &View<'_>,
     opts: &ScanOptions,
     hits: &mut Vec<Hit>,
+    rejected: &mut Vec<Rejected>,
 ) -> bool {
+    let content = view.content;
+    let Some(regex) = &rule.matcher.regex else {
+        return false;
+    };
     let mut context_ok: Option<bool> = None;
     let mut fix_file_ok: Option<bool> = None;
     let mut line_verdict: Option<(Range<usize>, bool)> = None;
     let mut fix_line: Option<(Range<usize>, bool)> = None;
     let mut count = 0;
-    for caps in rule.matcher.regex.captures_iter(content) {
+    for caps in regex.captures_iter(content) {
         let Some(m) = caps.get(0) else { continue };
         if m.is_empty() {
             continue;
@@ -214,36 +289,42 @@ fn run_rule(
             return false;
         }
         let focus = secret.map_or(whole.clone(), |s| s.range());
+        match contexts::judge_all(view, &rule.matcher.context, focus.clone()) {
+            Verdict::Accept => {}
+            Verdict::Reject => continue,
+            Verdict::Fine(reason) => {
+                if let Some(reason) = reason {
+                    rejected.push(Rejected {
+                        rule: index,
+                        range: whole,
+                        reason,
+                    });
+                }
+                continue;
+            }
+            Verdict::Unknown(reason) => {
+                rejected.push(Rejected {
+                    rule: index,
+                    range: whole,
+                    reason,
+                });
+                continue;
+            }
+        }
         // A finding that holds a credential value is never fixed (rules
         // with a secret group cannot declare a fix; this is the backstop).
         let edits = match (&rule.fix, secret) {
-            (Some(f), None) => {
-                let file_ok = *fix_file_ok
-                    .get_or_insert_with(|| !f.unless_file.iter().any(|r| r.is_match(content)));
-                // Every single-line match on one line has the same context
-                // window (that line and the next), so the verdict is kept per
-                // line, as for `allow_line` above.
-                let cached = fix_line
-                    .as_ref()
-                    .filter(|(line, _)| line.start <= m.start() && m.end() <= line.end);
-                let context_ok = file_ok
-                    && match cached {
-                        Some((_, ok)) => *ok,
-                        None => {
-                            let ok = fix_context_ok(f, content, m.range());
-                            let line = location::line_bounds(content, m.start());
-                            if m.end() <= line.end {
-                                fix_line = Some((line, ok));
-                            }
-                            ok
-                        }
-                    };
-                if context_ok {
-                    fix_edits(f, &caps, content)
-                } else {
-                    Vec::new()
-                }
-            }
+            (Some(f), None) => match caps.get(f.group.unwrap_or(0)) {
+                Some(g) => guarded_edits(
+                    f,
+                    g.range(),
+                    m.range(),
+                    content,
+                    &mut fix_file_ok,
+                    &mut fix_line,
+                ),
+                None => Vec::new(),
+            },
             _ => Vec::new(),
         };
         hits.push(Hit {
@@ -252,6 +333,8 @@ fn run_rule(
             focus,
             secret: secret.map(|s| s.range()),
             edits,
+            entity: None,
+            count: 1,
         });
         count += 1;
         if count >= opts.max_matches_per_rule {
@@ -274,23 +357,28 @@ pub fn scan_content(
 ) -> FileScan {
     let active = &mut scratch.active;
     rules.gate(content, active);
+    let view = View::new(kind, path, content);
     let mut hits = Vec::new();
+    let mut rejected = Vec::new();
     let mut truncated = Vec::new();
     for (i, rule) in rules.rules().iter().enumerate() {
         if !active[i] || !rule.applies_to(kind, path) {
             continue;
         }
-        if run_rule(rule, i, content, opts, &mut hits) {
+        if run_rule(rule, i, &view, opts, &mut hits, &mut rejected) {
             truncated.push(rule.meta.id.clone());
         }
     }
+    let accounted = mentions::account(rules, &view, active, &mut hits, &rejected, opts);
     if hits.is_empty() {
         return FileScan {
             findings: Vec::new(),
             truncated,
+            mentions: accounted.stats,
+            silent: accounted.silent,
         };
     }
-    hits.sort_by_key(|h| (h.focus.start, h.rule));
+    let hits = group_by_line(content, hits);
     let mut secrets: Vec<Range<usize>> = hits.iter().filter_map(|h| h.secret.clone()).collect();
     secrets.sort_by_key(|r| (r.start, r.end));
     secrets.dedup();
@@ -381,13 +469,50 @@ pub fn scan_content(
                 match_hash,
                 suppression,
                 commit: None,
+                occurrences: h.count,
             }
         })
         .collect();
     FileScan {
         findings,
         truncated,
+        mentions: accounted.stats,
+        silent: accounted.silent,
     }
+}
+
+/// Folds hits of one rule on one line (with the same secret, if any) into
+/// one, counting occurrences and keeping every fix edit: the same problem
+/// several times on a line is one finding, so a reader sees its help once.
+/// Returns the hits sorted by position, then rule.
+fn group_by_line(content: &[u8], mut hits: Vec<Hit>) -> Vec<Hit> {
+    hits.sort_by_key(|h| (h.focus.start, h.rule));
+    let mut out: Vec<Hit> = Vec::with_capacity(hits.len());
+    // (rule, line start, secret bytes) → index in `out`.
+    let mut seen: HashMap<(usize, usize, Option<Vec<u8>>), usize> = HashMap::new();
+    let mut line: Option<Range<usize>> = None;
+    for h in hits {
+        let start = h.focus.start;
+        let l = match &line {
+            Some(l) if l.start <= start && start <= l.end => l.clone(),
+            _ => line.insert(location::line_bounds(content, start)).clone(),
+        };
+        let secret = h.secret.as_ref().map(|s| content[s.clone()].to_vec());
+        match seen.get(&(h.rule, l.start, secret.clone())) {
+            Some(&i) => {
+                let first = &mut out[i];
+                first.count += h.count;
+                first.edits.extend(h.edits);
+                first.edits.sort_by_key(|(r, _)| (r.start, r.end));
+                first.edits.dedup_by(|a, b| a.0 == b.0);
+            }
+            None => {
+                seen.insert((h.rule, l.start, secret), out.len());
+                out.push(h);
+            }
+        }
+    }
+    out
 }
 
 /// For a match that spans lines, the line where it ends (an inline

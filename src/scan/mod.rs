@@ -8,22 +8,28 @@
 //! tally, one progress hook, whatever the input. [`Scanner::scan_bytes`]
 //! scans one buffer for callers that already hold it (`fix`, rule examples).
 
+pub mod contexts;
 pub mod engine;
 pub mod location;
+mod mentions;
 mod options;
 pub mod own;
 pub mod progress;
 pub mod read;
+pub mod view;
 
 pub use engine::{fingerprint, FileScan};
 pub use options::{ScanOptions, DEFAULT_MAX_FILE_SIZE, DEFAULT_MAX_MATCHES_PER_RULE};
 
-use crate::finding::{Finding, Judge, NoJudge, ScanStats, SkipReason, Skipped};
+use crate::finding::{
+    Finding, Judge, MentionStats, NoJudge, ScanStats, SilentMention, SkipReason, Skipped,
+};
 use crate::kind::FileKind;
 use crate::rules::RuleSet;
 use crate::source::{Content, Event, Item, Source};
 use progress::Counters;
 use rayon::prelude::*;
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -42,7 +48,13 @@ pub struct ScanOutput {
     pub skipped: Vec<Skipped>,
     /// Counters.
     pub stats: ScanStats,
+    /// Silent mentions with their reasons (at most [`MAX_SILENT_LISTED`];
+    /// every one is counted in `stats.mentions`).
+    pub silent: Vec<SilentMention>,
 }
+
+/// Most silent mentions a run keeps for `--verbose`.
+pub const MAX_SILENT_LISTED: usize = 10_000;
 
 /// The rules, the options and the suppression judge of a run: the only way
 /// anything in keysweep scans content.
@@ -69,6 +81,8 @@ enum Outcome {
         findings: Vec<Finding>,
         bytes: u64,
         truncated: Vec<String>,
+        mentions: BTreeMap<String, MentionStats>,
+        silent: Vec<SilentMention>,
     },
     Skipped(Skipped),
 }
@@ -150,6 +164,8 @@ impl Scanner {
                     findings,
                     bytes,
                     truncated,
+                    mentions,
+                    silent,
                 } => {
                     out.stats.files_scanned += 1;
                     out.stats.bytes_scanned += bytes;
@@ -157,6 +173,11 @@ impl Scanner {
                     for t in truncated {
                         *out.stats.truncated.entry(t).or_insert(0) += 1;
                     }
+                    for (entity, m) in &mentions {
+                        out.stats.mentions.entry(entity.clone()).or_default().add(m);
+                    }
+                    let room = MAX_SILENT_LISTED.saturating_sub(out.silent.len());
+                    out.silent.extend(silent.into_iter().take(room));
                 }
                 Outcome::Skipped(s) => {
                     *out.stats.skipped.entry(s.reason).or_insert(0) += 1;
@@ -169,6 +190,7 @@ impl Scanner {
         out.findings = source.finish(found, &mut out.stats);
         sort_findings(&mut out.findings);
         out.skipped.sort();
+        out.silent.sort();
         // Sources that worked before the scan (a history walk) have already
         // added their time.
         out.stats.elapsed_ms += started.elapsed().as_millis() as u64;
@@ -289,6 +311,15 @@ impl Scanner {
             findings: fs.findings,
             bytes: size,
             truncated: fs.truncated,
+            mentions: fs.mentions,
+            silent: fs
+                .silent
+                .into_iter()
+                .map(|mut s| {
+                    s.path = item.display.clone();
+                    s
+                })
+                .collect(),
         }
     }
 }

@@ -129,6 +129,7 @@ mod tests {
             suppression: None,
             commit: None,
             fix: None,
+            occurrences: 1,
         }
     }
 
