@@ -89,6 +89,22 @@ pub fn check(scanner: &Scanner) -> Vec<SourceProblem> {
                 ));
             }
         }
+        for ex in &rule.examples {
+            let scan = scanner.scan_bytes(&ex.path, kind::classify(&ex.path), ex.text.as_bytes());
+            for (entity, m) in &scan.mentions {
+                if m.unclassified > 0 {
+                    problems.push(crate::rules::problem_for_example(
+                        source,
+                        ex.span.clone(),
+                        format!(
+                            "rule `{}`: an example leaves {} mention(s) of entity `{entity}` with no outcome",
+                            rule.meta.id, m.unclassified
+                        ),
+                        Some("add an outcome to the entity (a rule or a `silent` reason) that covers it".into()),
+                    ));
+                }
+            }
+        }
         if rule.fix.is_some() && !exercised {
             problems.push(crate::rules::problem_for_example(
                 source,
@@ -102,6 +118,48 @@ pub fn check(scanner: &Scanner) -> Vec<SourceProblem> {
                         .into(),
                 ),
             ));
+        }
+    }
+    problems.extend(check_entities(scanner));
+    problems
+}
+
+/// Checks every entity's `must_be_silent` examples: each holds a mention of
+/// the entity, and none is reported or left without an outcome.
+fn check_entities(scanner: &Scanner) -> Vec<SourceProblem> {
+    let rules = scanner.rules();
+    let mut problems = Vec::new();
+    for entity in rules.entities() {
+        let source = &rules.sources()[entity.origin.source_index];
+        for (n, ex) in entity.examples.iter().enumerate() {
+            let scan = scanner.scan_bytes(&ex.path, kind::classify(&ex.path), ex.text.as_bytes());
+            let m = scan.mentions.get(&entity.id).cloned().unwrap_or_default();
+            let what = if m.found == 0 {
+                Some("holds no mention of the entity (check its regex and keywords)".to_string())
+            } else if m.reported > 0 {
+                let rules: Vec<&str> = scan.findings.iter().map(|f| f.rule_id.as_str()).collect();
+                Some(format!(
+                    "{} mention(s) reported (by {})",
+                    m.reported,
+                    rules.join(", ")
+                ))
+            } else if m.unclassified > 0 {
+                Some(format!("{} mention(s) with no outcome", m.unclassified))
+            } else {
+                None
+            };
+            if let Some(what) = what {
+                problems.push(crate::rules::problem_for_example(
+                    source,
+                    ex.span.clone(),
+                    format!(
+                        "entity `{}`: must_be_silent example #{}: {what}",
+                        entity.id,
+                        n + 1
+                    ),
+                    Some("every mention in a must_be_silent example must be silent for a stated reason".into()),
+                ));
+            }
         }
     }
     problems
@@ -151,11 +209,16 @@ fn guarded(scanner: &Scanner, rule: &Rule, path: &str, kind: FileKind, text: &[u
         .iter()
         .filter(|f| f.rule_id == rule.meta.id)
         .any(|f| {
-            !crate::scan::engine::fix_context_ok(
-                fix,
-                text,
-                f.location.byte_start..f.location.byte_end,
-            )
+            let (start, end) = (f.location.byte_start, f.location.byte_end);
+            let line_start = text[..start]
+                .iter()
+                .rposition(|&b| b == b'\n')
+                .map_or(0, |i| i + 1);
+            !crate::scan::engine::fix_context_ok(fix, text, start..end)
+                || fix
+                    .unless_before
+                    .iter()
+                    .any(|r| r.is_match(&text[line_start..start]))
         })
 }
 

@@ -199,14 +199,14 @@ mod tests {
     fn the_allowlist_reaches_the_scanner() {
         let cfg = Config::parse(
             Path::new("keysweep.toml"),
-            "[allowlist.rules]\n\"localstack.api-key.variable\" = [\"^export\"]\n",
+            "[allowlist.rules]\n\"localstack.api-key.leaked\" = [\"^4fJq\"]\n",
         )
         .expect("config");
         let s = Settings::with_config(&Flags::default(), cfg).expect("settings");
         let scan = s.scanner.scan_bytes(
             "run.sh",
             crate::kind::FileKind::Shell,
-            b"export LOCALSTACK_API_KEY=$A\nLOCALSTACK_API_KEY=$B\n",
+            b"export LOCALSTACK_API_KEY=4fJq9Xc2Lm\nLOCALSTACK_API_KEY=8nPw3Kd6Hs\n",
         );
         let by: Vec<Option<&str>> = scan
             .findings

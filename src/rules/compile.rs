@@ -786,6 +786,7 @@ fn compile_rule(
         kinds(ctx, &spec.kinds).map(Some)
     };
     let not_kinds = kinds(ctx, &spec.not_kinds);
+    let not_paths = globs(ctx, &spec.not_paths);
     let path_set = if spec.paths.is_empty() {
         Some(None)
     } else {
@@ -1036,6 +1037,7 @@ fn compile_rule(
         },
         matcher: Matcher {
             path_set: path_set?,
+            not_paths: not_paths?,
             regex: regex.ok()?,
             context: context?,
             mentions,
@@ -1168,6 +1170,7 @@ fn compile_fix(
     };
     let unless_file = build_regexes(ctx, defs, &spec.unless_file, "fix unless_file pattern");
     let unless_line = build_regexes(ctx, defs, &spec.unless_line, "fix unless_line pattern");
+    let unless_before = build_regexes(ctx, defs, &spec.unless_before, "fix unless_before pattern");
     if ctx.problems.len() != before {
         return None;
     }
@@ -1179,6 +1182,7 @@ fn compile_fix(
         note: spec.note.clone(),
         unless_file: unless_file?,
         unless_line: unless_line?,
+        unless_before: unless_before?,
     })
 }
 

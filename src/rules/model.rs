@@ -296,6 +296,8 @@ pub struct Entity {
 pub struct Matcher {
     /// Path globs compiled.
     pub(crate) path_set: Option<globset::GlobSet>,
+    /// Path globs the rule never applies to (changelogs, …).
+    pub(crate) not_paths: Option<globset::GlobSet>,
     /// The detection regex (byte-oriented, so invalid UTF-8 is never an
     /// error); `None` for a rule that only reports entity mentions.
     pub regex: Option<Regex>,
@@ -354,6 +356,10 @@ pub struct FixRule {
     /// No fix for a match whose context — its lines plus the next line —
     /// matches any of these (e.g. a literal value next to the name).
     pub unless_line: Vec<Regex>,
+    /// No edit for a group whose line, up to the group, matches any of these
+    /// (anchor them with `$`): e.g. a name read through `${{ secrets.… }}`
+    /// or `$(…)` rather than defined.
+    pub unless_before: Vec<Regex>,
 }
 
 /// A rule example, run by `keysweep rules check`.
@@ -408,6 +414,14 @@ impl Rule {
             if !kinds.contains(&kind) {
                 return false;
             }
+        }
+        if self
+            .matcher
+            .not_paths
+            .as_ref()
+            .is_some_and(|set| set.is_match(rel_path))
+        {
+            return false;
         }
         match &self.matcher.path_set {
             Some(set) => set.is_match(rel_path),

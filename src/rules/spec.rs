@@ -51,6 +51,8 @@ pub struct RuleSpec {
     #[serde(default)]
     pub paths: Vec<Spanned<String>>,
     #[serde(default)]
+    pub not_paths: Vec<Spanned<String>>,
+    #[serde(default)]
     pub keywords: Vec<Spanned<String>>,
     #[serde(default)]
     pub regex: Option<Spanned<String>>,
@@ -199,6 +201,8 @@ pub struct FixSpec {
     pub unless_file: Vec<Spanned<String>>,
     #[serde(default)]
     pub unless_line: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub unless_before: Vec<Spanned<String>>,
     #[serde(default)]
     pub scope: Option<Spanned<String>>,
 }

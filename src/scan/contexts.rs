@@ -162,11 +162,14 @@ fn judge_at(view: &View<'_>, alt: &Context, focus: Range<usize>) -> Verdict {
         let Some(p) = cmd.program_index() else {
             return Verdict::Reject;
         };
-        let words: Vec<&str> = cmd.words[p..].iter().map(|w| base(&w.text)).collect();
         let ok = alt.command.iter().any(|prefix| {
             // Flags between the program and its subcommands are skipped
-            // (`docker --context x run`).
-            let mut it = words.iter().filter(|w| !w.starts_with('-'));
+            // (`docker --context x run`). Words are taken lazily: a command
+            // may be one huge line.
+            let mut it = cmd.words[p..]
+                .iter()
+                .map(|w| base(&w.text))
+                .filter(|w| !w.starts_with('-'));
             prefix
                 .iter()
                 .all(|want| it.next().is_some_and(|w| w == want))
@@ -214,6 +217,9 @@ fn judge_at(view: &View<'_>, alt: &Context, focus: Range<usize>) -> Verdict {
     Verdict::Accept
 }
 
+/// How far a `line` scope reaches either side of its match.
+const LINE_WINDOW: usize = 4096;
+
 /// A list of one range (clippy reads `vec![a..b]` as a likely mistake).
 fn one(r: Range<usize>) -> Vec<Range<usize>> {
     let mut v = Vec::with_capacity(2);
@@ -245,7 +251,16 @@ fn scope_text(
     let mut merged = false;
     let ranges: Vec<Range<usize>> = match alt.scope {
         Scope::File => one(0..view.content.len()),
-        Scope::Line => vec![super::location::line_bounds(view.content, off)],
+        // A line is read up to LINE_WINDOW bytes either side of the match:
+        // on a minified or generated line megabytes long, "the same line"
+        // means nothing further out, and every match re-reading it all
+        // would make the scan quadratic.
+        Scope::Line => {
+            let l = super::location::line_bounds(view.content, off);
+            let start = l.start.max(off.saturating_sub(LINE_WINDOW));
+            let end = l.end.min(focus.end.saturating_add(LINE_WINDOW));
+            one(start..end)
+        }
         Scope::Unit => match view.yaml_at(off) {
             Some(y) => {
                 let local = off.checked_sub(y.base)?;
@@ -285,12 +300,19 @@ fn scope_text(
             merged,
         });
     }
+    // An alternative about comments looks at them: its scope keeps them.
+    let raw = alt.inside & crate::rules::Place::Comment.bit() != 0;
     let mut text = Vec::new();
     for r in ranges {
         if !text.is_empty() {
             text.push(b'\n');
         }
-        text.extend_from_slice(&view.live_text(r));
+        if raw {
+            let end = r.end.min(view.content.len());
+            text.extend_from_slice(&view.content[r.start.min(end)..end]);
+        } else {
+            text.extend_from_slice(&view.live_text(r));
+        }
     }
     Some(ScopeText { text, merged })
 }

@@ -59,6 +59,9 @@ pub(crate) struct Hit {
     pub(crate) entity: Option<usize>,
     /// Occurrences folded into this hit (one finding per line and rule).
     pub(crate) count: usize,
+    /// The fix's `unless_before` guard turned down one of the occurrences:
+    /// the line is left as it is (a half-renamed line would be worse).
+    pub(crate) fix_blocked: bool,
 }
 
 /// A match a rule's context turned down for a stated reason (a credential
@@ -164,6 +167,17 @@ fn trim(content: &[u8], mut r: Range<usize>) -> Range<usize> {
         r.start += 1;
     }
     r
+}
+
+/// Whether a fix's `unless_before` patterns turn down an edit of `group`:
+/// the text before it on its line shows a name read from elsewhere.
+pub(crate) fn blocked_before(fix: &FixRule, group: &Range<usize>, content: &[u8]) -> bool {
+    if fix.unless_before.is_empty() {
+        return false;
+    }
+    let line_start = location::line_bounds(content, group.start).start;
+    let before = &content[line_start..group.start];
+    fix.unless_before.iter().any(|r| r.is_match(before))
 }
 
 /// The fix edits of a hit whose fix group (or whole match) is `group`, if
@@ -313,8 +327,13 @@ fn run_rule(
         }
         // A finding that holds a credential value is never fixed (rules
         // with a secret group cannot declare a fix; this is the backstop).
+        let mut fix_blocked = false;
         let edits = match (&rule.fix, secret) {
             (Some(f), None) => match caps.get(f.group.unwrap_or(0)) {
+                Some(g) if blocked_before(f, &g.range(), content) => {
+                    fix_blocked = true;
+                    Vec::new()
+                }
                 Some(g) => guarded_edits(
                     f,
                     g.range(),
@@ -335,6 +354,7 @@ fn run_rule(
             edits,
             entity: None,
             count: 1,
+            fix_blocked,
         });
         count += 1;
         if count >= opts.max_matches_per_rule {
@@ -450,7 +470,14 @@ pub fn scan_content(
                 last_line(content, &h, &line).and_then(|last| judge.directive(&content[last]))
             });
             let value = &content[h.secret.clone().unwrap_or_else(|| h.whole.clone())];
-            let suppression = judge.judge(&rule.meta.id, value, directive.as_ref());
+            let mut suppression = judge.judge(&rule.meta.id, value, directive.as_ref());
+            if suppression.is_none() && h.secret.is_none() {
+                // A finding without a secret may match only a name; its
+                // allowlist value is also the line(s) it sits on, so a
+                // pattern such as `^export` keeps meaning what it says.
+                let end = last_line(content, &h, &line).map_or(line.end, |l| l.end);
+                suppression = judge.judge(&rule.meta.id, &content[line.start..end], None);
+            }
             Finding {
                 rule_id: rule.meta.id.clone(),
                 severity: rule.meta.severity,
@@ -502,6 +529,12 @@ fn group_by_line(content: &[u8], mut hits: Vec<Hit>) -> Vec<Hit> {
             Some(&i) => {
                 let first = &mut out[i];
                 first.count += h.count;
+                // A read after a renamable occurrence on the same line is
+                // that occurrence's source (`NAME=${NAME}`, `NAME: ${{
+                // secrets.NAME }}`): it stays as it is (a later opt-in rule
+                // renames it) without holding the rename back. A read that
+                // opens the line blocks it.
+                first.fix_blocked |= h.fix_blocked && first.fix_blocked;
                 first.edits.extend(h.edits);
                 first.edits.sort_by_key(|(r, _)| (r.start, r.end));
                 first.edits.dedup_by(|a, b| a.0 == b.0);
@@ -510,6 +543,19 @@ fn group_by_line(content: &[u8], mut hits: Vec<Hit>) -> Vec<Hit> {
                 seen.insert((h.rule, l.start, secret), out.len());
                 out.push(h);
             }
+        }
+    }
+    // A rule blocked by a read anywhere in the file renames nothing in it:
+    // renaming the definitions around a read that stays would leave the
+    // read dangling (a guard, a script that defines and then reads it).
+    let blocked: std::collections::HashSet<usize> = out
+        .iter()
+        .filter(|h| h.fix_blocked)
+        .map(|h| h.rule)
+        .collect();
+    for h in &mut out {
+        if blocked.contains(&h.rule) {
+            h.edits.clear();
         }
     }
     out

@@ -11,7 +11,7 @@
 //! unclassified, which the rules check and the test suite keep at zero.
 
 use super::contexts::{self, Verdict};
-use super::engine::{guarded_edits, Hit, Rejected};
+use super::engine::{blocked_before, guarded_edits, Hit, Rejected};
 use super::location;
 use super::options::ScanOptions;
 use super::view::View;
@@ -104,9 +104,16 @@ fn account_entity(
         let on_line = |h: &Hit| {
             overlaps(&h.whole, &range) || (line.start <= h.focus.start && h.focus.start <= line.end)
         };
-        let covered = hits
-            .iter()
-            .any(|h| (h.entity == Some(j) || accounts_for(&rules.rules()[h.rule])) && on_line(h));
+        // An outcome hit of this entity accounts only for the mentions it
+        // overlaps: a second mention on the line gets its own hit (folded
+        // into the same finding later, with its own edit and count).
+        let covered = hits.iter().any(|h| {
+            if h.entity == Some(j) {
+                overlaps(&h.whole, &range)
+            } else {
+                accounts_for(&rules.rules()[h.rule]) && on_line(h)
+            }
+        });
         if covered {
             stats.reported += 1;
             continue;
@@ -165,15 +172,19 @@ fn account_entity(
                         }
                         let mut hit = hit;
                         if let (Some(fix), None) = (&rule.fix, &hit.secret) {
-                            let (file_ok, line_ok) = fix_state.entry(index).or_default();
-                            hit.edits = guarded_edits(
-                                fix,
-                                hit.whole.clone(),
-                                hit.whole.clone(),
-                                content,
-                                file_ok,
-                                line_ok,
-                            );
+                            if blocked_before(fix, &hit.whole, content) {
+                                hit.fix_blocked = true;
+                            } else {
+                                let (file_ok, line_ok) = fix_state.entry(index).or_default();
+                                hit.edits = guarded_edits(
+                                    fix,
+                                    hit.whole.clone(),
+                                    hit.whole.clone(),
+                                    content,
+                                    file_ok,
+                                    line_ok,
+                                );
+                            }
                         }
                         hits.push(hit);
                         outcome_hits += 1;
@@ -251,5 +262,6 @@ fn outcome_hit(
         edits: Vec::new(),
         entity: Some(entity),
         count: 1,
+        fix_blocked: false,
     })
 }

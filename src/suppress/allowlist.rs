@@ -1,5 +1,5 @@
 //! Allowlisted values from keysweep.toml: a finding whose secret (or, for
-//! rules without one, its matched text) matches a pattern is accepted.
+//! rules without one, its matched text or the line(s) it sits on) matches a pattern is accepted.
 
 /// One allowlisted-value pattern.
 #[derive(Debug, Clone)]

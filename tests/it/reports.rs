@@ -457,7 +457,7 @@ fn each_severity_has_its_own_look() {
         ),
         (
             "app.py",
-            b"token = os.environ.get(\"LOCALSTACK_API_KEY\")\n",
+            b"token = os.environ.get(\"LOCALSTACK_AUTH_TOKEN\") or os.environ.get(\"LOCALSTACK_API_KEY\")\n",
         ),
     ]);
     let o = run_in(
