@@ -11,6 +11,13 @@ use crate::util::text::plural;
 
 /// Runs `keysweep baseline`.
 pub fn run(args: BaselineArgs) -> Result<Exit, Error> {
+    super::output::refuse_input_as_output(
+        Some(&args.output),
+        args.paths
+            .iter()
+            .chain(&args.tree.config.config)
+            .chain(&args.tree.rules.rules),
+    )?;
     let existing = if args.output.exists() {
         Some(Baseline::load(&args.output)?)
     } else if args.prune {
@@ -53,7 +60,8 @@ pub fn run(args: BaselineArgs) -> Result<Exit, Error> {
             baseline.len()
         )
     };
-    std::fs::write(&args.output, baseline.to_json())
+    let text = baseline.to_json();
+    crate::util::fs::write_atomic(&args.output, |w| w.write_all(text.as_bytes()))
         .map_err(|e| Error::output(args.output.display(), e))?;
     eprintln!("keysweep: {message}");
     Ok(Exit::Clean)

@@ -75,19 +75,31 @@ impl Input {
                 run(settings, &source)
             }
             Input::Stdin(name) => {
+                // Read one byte past the cap at most: a larger input is a
+                // `too-large` skip, like a file, never held whole in memory.
                 let mut bytes = Vec::new();
-                std::io::Read::read_to_end(&mut std::io::stdin().lock(), &mut bytes).map_err(
-                    |source| Error::Read {
-                        what: "input",
-                        path: "standard input".into(),
-                        source,
-                    },
-                )?;
-                let source = MemorySource::new(
-                    vec![(name.clone(), bytes)],
-                    Vec::new(),
-                    crate::util::paths::normalised_absolute(std::path::Path::new(".")),
-                );
+                let fits = crate::util::fs::read_capped(std::io::stdin().lock(), max, &mut bytes)
+                    .map_err(|source| Error::Read {
+                    what: "input",
+                    path: "standard input".into(),
+                    source,
+                })?;
+                let origin = crate::util::paths::normalised_absolute(std::path::Path::new("."));
+                let source = match fits {
+                    Ok(()) => MemorySource::new(vec![(name.clone(), bytes)], Vec::new(), origin),
+                    Err(_) => {
+                        let s = crate::scan::read::Skip::new(
+                            crate::finding::SkipReason::TooLarge,
+                            format!("more than the limit of {max} bytes"),
+                        );
+                        let skipped = crate::finding::Skipped {
+                            path: name.clone(),
+                            reason: s.reason,
+                            detail: s.detail,
+                        };
+                        MemorySource::new(Vec::new(), vec![skipped], origin)
+                    }
+                };
                 run(settings, &source)
             }
             Input::History(h) => {

@@ -12,6 +12,13 @@ use crate::suppress;
 /// Runs `keysweep plan`.
 pub fn run(args: PlanArgs) -> Result<Exit, Error> {
     let input = Input::Paths(args.paths.clone());
+    super::output::refuse_input_as_output(
+        args.output.as_deref(),
+        args.paths
+            .iter()
+            .chain(&args.tree.config.config)
+            .chain(&args.tree.rules.rules),
+    )?;
     let settings = input.settings(&tree_flags(&args.tree))?;
     let Scanned { out, .. } = input.scan(&settings)?;
     let (findings, _) = suppress::partition(out.findings);

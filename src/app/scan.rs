@@ -90,6 +90,14 @@ fn flags(args: &ScanArgs) -> Flags {
 /// Runs `keysweep scan`.
 pub fn run(args: ScanArgs) -> Result<Exit, Error> {
     let input = input(&args)?;
+    super::output::refuse_input_as_output(
+        args.output.as_deref(),
+        args.paths
+            .iter()
+            .chain(&args.baseline)
+            .chain(&args.config.config)
+            .chain(&args.rules.rules),
+    )?;
     // Read the baseline before scanning: a bad baseline should fail fast.
     let baseline = args.baseline.as_deref().map(Baseline::load).transpose()?;
     let counters = progress::progress_wanted_here(args.quiet)
