@@ -83,7 +83,7 @@ impl Settings {
     /// scans, the repository for history).
     pub fn resolve(flags: &Flags, root: &Path) -> Result<Settings, Error> {
         let config = match config::discover(root, flags.config.as_deref(), flags.no_config)? {
-            Some(file) => Config::load(&file)?,
+            Some(file) => Config::load(&file, root, flags.config.is_none())?,
             None => Config::none(root),
         };
         Settings::with_config(flags, config)
@@ -96,9 +96,12 @@ impl Settings {
                 "--no-default-rules needs at least one --rules PATH".into(),
             ));
         }
-        let mut paths = flags.rules.clone();
-        paths.extend(config.rule_paths.iter().cloned());
-        let mut rules = RuleSet::load_with(flags.no_default_rules, &paths)?;
+        let mut rules = RuleSet::load_confined(
+            flags.no_default_rules,
+            &flags.rules,
+            &config.rule_paths,
+            config.confine.as_deref(),
+        )?;
         config.apply_to_rules(&mut rules)?;
         let judge = Suppressors {
             inline: true,

@@ -80,11 +80,15 @@ impl Baseline {
 
     /// Reads a baseline file; a malformed one is an error pointing into it.
     pub fn load(file: &Path) -> Result<Baseline, Error> {
-        let text = std::fs::read_to_string(file).map_err(|source| Error::Read {
-            what: "baseline",
-            path: file.display().to_string(),
-            source,
-        })?;
+        // A committed symlink must not turn the baseline into a way of
+        // printing another file of the machine in a diagnostic.
+        let text = crate::util::fs::link_stays_beside(file)
+            .and_then(|()| crate::util::fs::read_settings_text(file))
+            .map_err(|source| Error::Read {
+                what: "baseline",
+                path: file.display().to_string(),
+                source,
+            })?;
         Self::parse(file, &text)
     }
 
