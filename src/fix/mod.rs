@@ -154,6 +154,18 @@ pub fn fix_file(
                 );
             }
         }
+        // Diff lines are redacted by value: credential literals and token
+        // look-alikes anywhere in the file too, not only reported secrets.
+        for r in crate::util::redact::credential_literals(&cur)
+            .into_iter()
+            .chain(crate::util::redact::token_shapes(&cur))
+        {
+            let raw = String::from_utf8_lossy(&cur[r]).into_owned();
+            if raw.len() >= crate::scan::redact::MIN_SEARCHED_VALUE {
+                let masked = crate::finding::redact(&raw);
+                redact.entry(raw).or_insert(masked);
+            }
+        }
         // Lines holding a credential are left alone: renaming the variable
         // around a committed value could hide it from the next scan, and the
         // value has to be rotated and removed by a person anyway.
@@ -223,7 +235,12 @@ pub fn fix_file(
         new,
         edits_by_rule,
         notes,
-        redact: redact.into_iter().collect(),
+        redact: {
+            // Longest first, so a value is never cut by a shorter one inside it.
+            let mut pairs: Vec<(String, String)> = redact.into_iter().collect();
+            pairs.sort_by(|a, b| b.0.len().cmp(&a.0.len()).then_with(|| a.0.cmp(&b.0)));
+            pairs
+        },
         held_back,
         waiting,
         written: false,

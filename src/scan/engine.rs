@@ -291,9 +291,12 @@ pub fn scan_content(
         };
     }
     hits.sort_by_key(|h| (h.focus.start, h.rule));
-    let mut secrets: Vec<Range<usize>> = hits.iter().filter_map(|h| h.secret.clone()).collect();
-    secrets.sort_by_key(|r| (r.start, r.end));
-    secrets.dedup();
+    let secrets: Vec<Range<usize>> = if opts.show_secrets {
+        Vec::new()
+    } else {
+        let reported: Vec<Range<usize>> = hits.iter().filter_map(|h| h.secret.clone()).collect();
+        super::redact::redaction_ranges(content, &shown_lines(content, &hits), &reported)
+    };
     let mut cursor = Cursor::new(content);
     // Edits may lie before their finding's focus: a second cursor keeps both
     // query sequences (nearly) monotonic.
@@ -388,6 +391,20 @@ pub fn scan_content(
         findings,
         truncated,
     }
+}
+
+/// The distinct lines findings are shown on (hits are in offset order, so
+/// consecutive hits on one long line share one bounds computation).
+fn shown_lines(content: &[u8], hits: &[Hit]) -> Vec<Range<usize>> {
+    let mut lines: Vec<Range<usize>> = Vec::new();
+    for h in hits {
+        let at = h.focus.start;
+        if lines.last().is_some_and(|l| l.start <= at && at <= l.end) {
+            continue;
+        }
+        lines.push(location::line_bounds(content, at));
+    }
+    lines
 }
 
 /// For a match that spans lines, the line where it ends (an inline

@@ -13,6 +13,7 @@ pub mod location;
 mod options;
 pub mod progress;
 pub mod read;
+pub mod redact;
 
 pub use engine::{fingerprint, FileScan};
 pub use options::{ScanOptions, DEFAULT_MAX_FILE_SIZE, DEFAULT_MAX_MATCHES_PER_RULE};

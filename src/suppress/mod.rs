@@ -141,6 +141,7 @@ mod tests {
                     rule: None,
                     regex: regex::bytes::Regex::new("^ok$").unwrap(),
                     pattern: "^ok$".into(),
+                    line: 1,
                 }],
             },
         };

@@ -386,6 +386,16 @@ fn dedupe(
             g.finding = f;
         }
     }
+    // Commit messages are printed in every format: mask the secrets the run
+    // found (by their hash, wherever they appear in a summary), credential
+    // literals and token look-alikes, unless the user asked to see secrets.
+    let exposed = groups
+        .values()
+        .any(|g| g.finding.secret.as_ref().is_some_and(|s| s.is_exposed()));
+    let hashes: HashSet<String> = groups
+        .values()
+        .filter_map(|g| g.finding.secret.as_ref().map(|s| s.hash().to_string()))
+        .collect();
     let mut meta: HashMap<u32, (String, String)> = HashMap::new();
     let mut buf = Vec::new();
     groups
@@ -395,7 +405,14 @@ fn dedupe(
             let id = index.commits[commit as usize].id;
             let (author_date, summary) = meta
                 .entry(commit)
-                .or_insert_with(|| commit_meta(repo, &id, &mut buf))
+                .or_insert_with(|| {
+                    let (date, summary) = commit_meta(repo, &id, &mut buf);
+                    if exposed {
+                        (date, summary)
+                    } else {
+                        (date, redact_summary(&summary, &hashes))
+                    }
+                })
                 .clone();
             let first = g.finding.path.clone();
             let mut paths = vec![first.clone()];
@@ -419,6 +436,25 @@ fn dedupe(
             f
         })
         .collect()
+}
+
+/// `summary` with every word whose value hash is in `hashes`, every literal
+/// after a credential-like name and every Auth Token look-alike masked.
+pub fn redact_summary(summary: &str, hashes: &HashSet<String>) -> String {
+    use crate::util::redact::{credential_literals, mask_ranges, token_shapes, words};
+    let mut ranges = credential_literals(summary.as_bytes());
+    ranges.extend(token_shapes(summary.as_bytes()));
+    for w in words(summary) {
+        let word = &summary[w.clone()];
+        let trimmed = word.trim_end_matches(['.', '!', '?']);
+        for candidate in [word, trimmed] {
+            if hashes.contains(&crate::finding::secret_hash(candidate)) {
+                ranges.push(w.start..w.start + candidate.len());
+                break;
+            }
+        }
+    }
+    mask_ranges(summary, &ranges, crate::finding::redact)
 }
 
 /// Author date (RFC 3339) and message summary of a commit; placeholders when
@@ -484,6 +520,19 @@ pub fn strip_credentials(url: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn summaries_are_redacted_by_value() {
+        let hashes: HashSet<String> = [crate::finding::secret_hash("4dR9xK2pQz")].into();
+        assert_eq!(
+            redact_summary("add key 4dR9xK2pQz.", &hashes),
+            "add key ******."
+        );
+        assert_eq!(
+            redact_summary("set LOCALSTACK_CI_KEY=Zq8mN3vL7w", &HashSet::new()),
+            "set LOCALSTACK_CI_KEY=******"
+        );
+    }
 
     #[test]
     fn credentials_are_stripped_from_remote_urls() {
