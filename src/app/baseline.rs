@@ -38,6 +38,9 @@ pub fn run(args: BaselineArgs) -> Result<Exit, Error> {
     };
     let settings = input.settings(&tree_flags(&args.tree))?;
     let Scanned { out, origin } = input.scan(&settings)?;
+    // A baseline written from a history that could not be read completely
+    // would silently lack entries.
+    super::input::completeness(&input, &out, args.history.allow_incomplete, false)?;
     // Inline directives and allowlists already accept a finding; only what
     // would otherwise be reported goes into the baseline.
     let (kept, _) = suppress::partition(out.findings);

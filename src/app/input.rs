@@ -35,6 +35,42 @@ pub struct Scanned {
     pub origin: PathBuf,
 }
 
+/// Why a finished scan does not count as complete, if it does not: a
+/// history scan with unreadable blobs (unless `allow_incomplete`), or, with
+/// `strict`, any skip other than ignored or binary.
+pub fn completeness(
+    input: &Input,
+    out: &ScanOutput,
+    allow_incomplete: bool,
+    strict: bool,
+) -> Result<(), Error> {
+    use crate::finding::SkipReason;
+    let unreadable = out
+        .stats
+        .skipped
+        .get(&SkipReason::Unreadable)
+        .copied()
+        .unwrap_or(0);
+    if matches!(input, Input::History(_)) && unreadable > 0 && !allow_incomplete {
+        return Err(Error::Incomplete { blobs: unreadable });
+    }
+    if strict {
+        let parts: Vec<String> = out
+            .stats
+            .skipped
+            .iter()
+            .filter(|(r, _)| !matches!(r, SkipReason::Ignored | SkipReason::Binary))
+            .map(|(r, n)| format!("{n} {}", r.as_str()))
+            .collect();
+        if !parts.is_empty() {
+            return Err(Error::Strict {
+                summary: parts.join(", "),
+            });
+        }
+    }
+    Ok(())
+}
+
 impl Input {
     /// Resolves the settings for this input: keysweep.toml is looked for at
     /// the scan root (for `--staged`, the top of the work tree).

@@ -146,6 +146,8 @@ pub fn run(args: ScanArgs) -> Result<Exit, Error> {
         Format::Json => report::json::write(&report, w),
         Format::Sarif => report::sarif::write(&report, w),
     })?;
+    // After the report: what could be read is shown, and the run still fails.
+    super::input::completeness(&input, &out, args.history.allow_incomplete, args.strict)?;
     Ok(if settings.fail_on.fails(&kept) {
         Exit::Findings
     } else {
