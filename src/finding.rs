@@ -310,6 +310,10 @@ pub struct Finding {
     pub suppression: Option<Suppression>,
     /// Where in git history the finding was introduced (history scans only).
     pub commit: Option<CommitInfo>,
+    /// The file on disk the finding was read from, when it was one (tree
+    /// scans): its exact name, which `path` shows lossily when it is not
+    /// UTF-8. `fix` rewrites this file.
+    pub file: Option<std::path::PathBuf>,
 }
 
 impl Finding {
@@ -490,6 +494,10 @@ pub enum SkipReason {
     Symlink,
     /// A FIFO, socket or device.
     Special,
+    /// A temporary file of an interrupted `keysweep fix --write` or report
+    /// write (`.keysweep-fix-*.tmp`, `.keysweep-out-*.tmp`): a copy of
+    /// another file, never scanned twice.
+    KeysweepTemp,
 }
 
 impl SkipReason {
@@ -502,6 +510,7 @@ impl SkipReason {
             SkipReason::Ignored => "ignored",
             SkipReason::Symlink => "symlink",
             SkipReason::Special => "special",
+            SkipReason::KeysweepTemp => "keysweep-temp",
         }
     }
 }

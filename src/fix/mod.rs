@@ -265,15 +265,18 @@ pub fn fix_all(
     origin: &Path,
     opts: &FixOptions,
 ) -> Vec<FileResult> {
-    let mut by_path: BTreeMap<&str, Vec<&Finding>> = BTreeMap::new();
+    // Grouped by the file on disk: two names that differ only in bytes that
+    // are not UTF-8 show as one `path` but are two files.
+    let mut by_path: BTreeMap<(&str, std::path::PathBuf), Vec<&Finding>> = BTreeMap::new();
     for f in findings {
         if opts.allows(f) {
-            by_path.entry(f.path.as_str()).or_default().push(f);
+            let file = f.file.clone().unwrap_or_else(|| origin.join(&f.path));
+            by_path.entry((f.path.as_str(), file)).or_default().push(f);
         }
     }
     by_path
         .into_iter()
-        .map(|(p, fs)| fix_file(scanner, &origin.join(p), p, &fs, opts))
+        .map(|((p, file), fs)| fix_file(scanner, &file, p, &fs, opts))
         .collect()
 }
 

@@ -384,6 +384,7 @@ pub fn scan_content(
                 match_hash,
                 suppression,
                 commit: None,
+                file: None,
             }
         })
         .collect();

@@ -265,7 +265,7 @@ impl Scanner {
             }
         };
         let size = loaded.size;
-        let fs = engine::scan_content(
+        let mut fs = engine::scan_content(
             &self.rules,
             &item.display,
             item.kind,
@@ -274,6 +274,11 @@ impl Scanner {
             &*self.judge,
             &mut w.scratch,
         );
+        if let Content::File(path) = &item.content {
+            for f in &mut fs.findings {
+                f.file = Some(path.clone());
+            }
+        }
         Outcome::Scanned {
             tag: item.tag,
             findings: fs.findings,

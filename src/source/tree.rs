@@ -252,7 +252,13 @@ fn walk_root(root: &Path, opts: &WalkOptions, sink: &mut dyn FnMut(Event)) {
             continue;
         }
         let display = display_for(root, &abs_root, entry.path());
-        if ft.is_file() {
+        if crate::util::fs::is_temp_name(entry.file_name()) {
+            sink(Event::Skip(Skipped {
+                path: display,
+                reason: SkipReason::KeysweepTemp,
+                detail: "a temporary file left by an interrupted keysweep run; `keysweep fix --write` removes stale ones".into(),
+            }));
+        } else if ft.is_file() {
             sink(file_item(entry.path().to_path_buf(), display));
         } else if ft.is_symlink() {
             sink(Event::Skip(Skipped {

@@ -128,6 +128,7 @@ mod tests {
             match_hash: hash.into(),
             suppression: None,
             commit: None,
+            file: None,
             fix: None,
         }
     }
