@@ -100,6 +100,13 @@ pub fn run(args: ScanArgs) -> Result<Exit, Error> {
     )?;
     // Read the baseline before scanning: a bad baseline should fail fast.
     let baseline = args.baseline.as_deref().map(Baseline::load).transpose()?;
+    if let Some(b) = baseline.as_ref().filter(|b| b.is_legacy()) {
+        eprintln!(
+            "keysweep: note: {} is a version 1 baseline (plain value hashes); `keysweep baseline -o {}` rewrites it as version 2",
+            b.name(),
+            b.name()
+        );
+    }
     let counters = progress::progress_wanted_here(args.quiet)
         .then(|| Arc::new(crate::scan::progress::Counters::default()));
     let started = std::time::Instant::now();
