@@ -541,6 +541,9 @@ pub struct ScanStats {
     pub truncated: BTreeMap<String, u64>,
     /// Set when git history was scanned instead of a tree of files.
     pub history: Option<HistoryStats>,
+    /// Findings left out because the run hit its cap on findings kept
+    /// (`ScanOptions::max_findings`).
+    pub dropped_findings: u64,
 }
 
 #[cfg(test)]

@@ -155,7 +155,9 @@ pub fn run(args: ScanArgs) -> Result<Exit, Error> {
     })?;
     // After the report: what could be read is shown, and the run still fails.
     super::input::completeness(&input, &out, args.history.allow_incomplete, args.strict)?;
-    Ok(if settings.fail_on.fails(&kept) {
+    // Dropped findings were not judged: they may be failing ones.
+    let dropped = out.stats.dropped_findings > 0 && settings.fail_on.threshold().is_some();
+    Ok(if settings.fail_on.fails(&kept) || dropped {
         Exit::Findings
     } else {
         Exit::Clean

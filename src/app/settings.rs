@@ -19,6 +19,10 @@ use crate::suppress::Suppressors;
 use ignore::gitignore::Gitignore;
 use std::path::{Path, PathBuf};
 
+/// Most worker threads `-j` accepts: more cannot speed a scan up and could
+/// exhaust the process's threads or memory.
+pub const MAX_THREADS: usize = 256;
+
 /// Every flag that changes how content is scanned or judged, independent of
 /// which command was given.
 #[derive(Debug, Clone)]
@@ -91,6 +95,12 @@ impl Settings {
 
     /// Resolves `flags` with an already loaded config.
     pub fn with_config(flags: &Flags, config: Config) -> Result<Settings, Error> {
+        if flags.threads > MAX_THREADS {
+            return Err(Error::Usage(format!(
+                "-j/--threads {} is too many: at most {MAX_THREADS} (0 = one per core)",
+                flags.threads
+            )));
+        }
         if flags.no_default_rules && flags.rules.is_empty() && config.rule_paths.is_empty() {
             return Err(Error::Usage(
                 "--no-default-rules needs at least one --rules PATH".into(),

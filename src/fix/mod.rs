@@ -123,7 +123,10 @@ pub fn fix_file(
     if loaded.decoded.is_some() {
         return refuse(Refusal::Utf16);
     }
-    let content = loaded.content(&buf).to_vec();
+    // The file is held twice at most (as read, and the working copy) plus
+    // one pass's output: the content is a view of the read buffer.
+    let offset = loaded.offset;
+    let content = &buf[offset..];
     let digest = crate::finding::content_digest(&content);
     if findings
         .iter()
@@ -133,9 +136,9 @@ pub fn fix_file(
         return refuse(Refusal::Changed);
     }
     let bom = buf[..loaded.offset].to_vec();
-    let ending = LineEnding::detect(&content);
+    let ending = LineEnding::detect(content);
     let file_kind = kind::classify(display);
-    let mut cur = content.clone();
+    let mut cur = content.to_vec();
     let mut edits_by_rule: BTreeMap<String, usize> = BTreeMap::new();
     let mut notes = BTreeSet::new();
     let mut redact: BTreeMap<String, String> = BTreeMap::new();
@@ -227,9 +230,14 @@ pub fn fix_file(
             rules: rules_involved,
         });
     }
-    let fixed = edit::keep_trailing_newline(&content, cur, ending);
-    let mut new = bom;
-    new.extend_from_slice(&fixed);
+    let fixed = edit::keep_trailing_newline(&buf[offset..], cur, ending);
+    let new = if bom.is_empty() {
+        fixed
+    } else {
+        let mut new = bom;
+        new.extend_from_slice(&fixed);
+        new
+    };
     let mut change = Change {
         old: buf,
         new,

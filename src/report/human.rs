@@ -289,6 +289,9 @@ fn write_summary(report: &Report<'_>, out: &mut dyn Write) -> std::io::Result<()
     for (rule, files) in &stats.truncated {
         writeln!(out, "  note: rule {rule} hit its per-file match limit in {files} file(s); later matches were not reported")?;
     }
+    if stats.dropped_findings > 0 {
+        writeln!(out, "  note: {} more finding(s) were not kept: the run hit its cap of findings; the run fails unless --fail-on never", stats.dropped_findings)?;
+    }
     let fixable = report.findings.iter().filter(|f| f.fix.is_some()).count();
     if fixable > 0 {
         writeln!(

@@ -87,9 +87,16 @@ struct Summary<'a> {
     elapsed_ms: u64,
     skipped: BTreeMap<&'static str, u64>,
     truncated: &'a BTreeMap<String, u64>,
+    /// Findings left out because the run hit its cap on findings kept.
+    #[serde(skip_serializing_if = "is_zero")]
+    dropped_findings: u64,
     /// History scans only: repository, HEAD, commits walked, distinct blobs.
     #[serde(skip_serializing_if = "Option::is_none")]
     history: Option<&'a HistoryStats>,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 fn finding<'a>(report: &Report<'a>, f: &'a Finding) -> JsonFinding<'a> {
@@ -163,6 +170,7 @@ pub fn write(report: &Report<'_>, out: &mut dyn Write) -> std::io::Result<()> {
                 .map(|(r, n)| (r.as_str(), *n))
                 .collect(),
             truncated: &report.stats.truncated,
+            dropped_findings: report.stats.dropped_findings,
             history: report.stats.history.as_ref(),
         },
         skipped: report.skipped,

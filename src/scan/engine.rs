@@ -213,6 +213,11 @@ fn run_rule(
         if !ok {
             return false;
         }
+        // The cap is only "hit" when a further hit survives every filter:
+        // truncation must mean something was left out.
+        if count >= opts.max_matches_per_rule {
+            return true;
+        }
         let focus = secret.map_or(whole.clone(), |s| s.range());
         // A finding that holds a credential value is never fixed (rules
         // with a secret group cannot declare a fix; this is the backstop).
@@ -254,9 +259,6 @@ fn run_rule(
             edits,
         });
         count += 1;
-        if count >= opts.max_matches_per_rule {
-            return true;
-        }
     }
     false
 }

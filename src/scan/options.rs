@@ -4,6 +4,8 @@
 pub const DEFAULT_MAX_FILE_SIZE: u64 = 8 << 20;
 /// Default cap on findings of one rule in one file.
 pub const DEFAULT_MAX_MATCHES_PER_RULE: usize = 1000;
+/// Default cap on findings kept by one run (suppressed ones included).
+pub const DEFAULT_MAX_FINDINGS: usize = 100_000;
 /// Options that change what a scan reports.
 #[derive(Debug, Clone)]
 pub struct ScanOptions {
@@ -15,6 +17,10 @@ pub struct ScanOptions {
     pub max_file_size: u64,
     /// Worker threads (0 = one per core).
     pub threads: usize,
+    /// Keep at most this many findings per run; more are dropped and
+    /// counted (`ScanStats::dropped_findings`), so memory stays bounded
+    /// whatever a tree holds.
+    pub max_findings: usize,
 }
 
 impl Default for ScanOptions {
@@ -24,6 +30,7 @@ impl Default for ScanOptions {
             max_matches_per_rule: DEFAULT_MAX_MATCHES_PER_RULE,
             max_file_size: DEFAULT_MAX_FILE_SIZE,
             threads: 0,
+            max_findings: DEFAULT_MAX_FINDINGS,
         }
     }
 }
