@@ -188,9 +188,6 @@ fn read_xattr(f: &File, name: &std::ffi::CStr) -> rustix::io::Result<Vec<u8>> {
 pub fn replace_file(path: &Path, expected: &[u8], new: &[u8]) -> Result<(), Refusal> {
     let (mut original, meta) = open_original(path)?;
     check_identity(&meta)?;
-    #[cfg(unix)]
-    rustix::fs::flock(&original, rustix::fs::FlockOperation::LockExclusive)
-        .map_err(|e| io(e.into()))?;
     check_unchanged(path, &mut original, expected)?;
     let dir = parent_dir(path);
     // Leftovers of an interrupted run (a copy of a file next to it, maybe
@@ -201,7 +198,12 @@ pub fn replace_file(path: &Path, expected: &[u8], new: &[u8]) -> Result<(), Refu
     out.write_all(new).map_err(io)?;
     copy_identity(&original, &meta, tmp.file())?;
     tmp.file().sync_all().map_err(io)?;
-    // Last check right before the rename, still under the lock.
+    // Check and rename under an exclusive lock on the original: a concurrent
+    // run that rewrote the file first is seen here, and this run refuses
+    // instead of replacing that run's edits.
+    #[cfg(unix)]
+    rustix::fs::flock(&original, rustix::fs::FlockOperation::LockExclusive)
+        .map_err(|e| io(e.into()))?;
     check_unchanged(path, &mut original, expected)?;
     tmp.persist(path).map_err(io)?;
     Ok(())

@@ -288,25 +288,48 @@ pub fn parent_dir(path: &Path) -> &Path {
     }
 }
 
+/// Whether `meta` is a character device or a FIFO: a stream (`/dev/null`,
+/// `/dev/stdout`, a terminal, a pipe) written in place, where there is no
+/// file content to lose.
+fn is_stream(meta: &Metadata) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        let ft = meta.file_type();
+        ft.is_char_device() || ft.is_fifo()
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = meta;
+        false
+    }
+}
+
 /// Writes `path` atomically: `write` fills a temporary file in the same
 /// directory, which is flushed to disk and renamed over `path`. An existing
-/// target must be a regular file (a symlink or device is refused, never
-/// written through) and keeps its permissions.
+/// target must be a regular file, which keeps its permissions; a symlink to
+/// one is refused, never written through or replaced. Streams (a character
+/// device such as `/dev/null`, or a FIFO, named directly or through a
+/// symlink such as `/dev/stdout`) are written in place.
 pub fn write_atomic(
     path: &Path,
     write: impl FnOnce(&mut dyn Write) -> io::Result<()>,
 ) -> io::Result<()> {
+    let refuse = |what: &str| {
+        io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("{what}: keysweep only replaces regular files (temporary file + rename)"),
+        )
+    };
     let existing = match std::fs::symlink_metadata(path) {
         Ok(m) if m.is_file() => Some(m),
-        Ok(m) => {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidInput,
-                format!(
-                    "{}: keysweep only replaces regular files (temporary file + rename)",
-                    kind_name(&m)
-                ),
-            ))
+        Ok(m) if is_stream(&m) || std::fs::metadata(path).is_ok_and(|t| is_stream(&t)) => {
+            let f = std::fs::OpenOptions::new().write(true).open(path)?;
+            let mut w = io::BufWriter::new(f);
+            write(&mut w)?;
+            return w.flush();
         }
+        Ok(m) => return Err(refuse(kind_name(&m))),
         Err(e) if e.kind() == io::ErrorKind::NotFound => None,
         Err(e) => return Err(e),
     };

@@ -11,4 +11,5 @@ mod props;
 mod robust;
 mod rules;
 mod scan;
+mod security;
 mod workflow;

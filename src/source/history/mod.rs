@@ -479,11 +479,14 @@ fn dedupe(
                         Some(name) => ("unknown".to_string(), format!("object named by {name}")),
                         None => commit_meta(repo, &id, &mut buf),
                     };
-                    if exposed {
-                        (date, summary)
+                    // Redacted before it is cut: a cut value would no longer
+                    // be recognised.
+                    let summary = if exposed {
+                        summary
                     } else {
-                        (date, redact_summary(&summary, &hashes))
-                    }
+                        redact_summary(&summary, &hashes)
+                    };
+                    (date, crate::util::text::truncate_chars(&summary, 72))
                 })
                 .clone();
             let first = g.finding.path.clone();
@@ -540,7 +543,7 @@ fn commit_meta(repo: &gix::Repository, id: &ObjectId, buf: &mut Vec<u8>) -> (Str
                 .map(|t| t.format(gix::date::time::format::ISO8601_STRICT))
                 .unwrap_or_else(|_| "unknown".to_string());
             let summary = c.message().summary().to_string();
-            (date, crate::util::text::truncate_chars(summary.trim(), 72))
+            (date, summary.trim().to_string())
         }
         Err(_) => ("unknown".to_string(), String::new()),
     }
