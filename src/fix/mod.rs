@@ -127,7 +127,7 @@ pub fn fix_file(
     // one pass's output: the content is a view of the read buffer.
     let offset = loaded.offset;
     let content = &buf[offset..];
-    let digest = crate::finding::content_digest(&content);
+    let digest = crate::finding::content_digest(content);
     if findings
         .iter()
         .filter_map(|f| f.fix.as_ref())

@@ -62,7 +62,8 @@ mod tests {
     fn every_occurrence_of_a_found_value_is_masked() {
         let text = b"KEY=4dR9xK2pQz # was 4dR9xK2pQz, localstack-api-key: Zq8mN3vL7w\n";
         let line = 0..text.len() - 1;
-        let r = redaction_ranges(text, &[line], &[4..14]);
+        let secret = 4..14;
+        let r = redaction_ranges(text, &[line], std::slice::from_ref(&secret));
         let shown: Vec<&[u8]> = r.iter().map(|r| &text[r.clone()]).collect();
         assert_eq!(
             shown,
