@@ -459,6 +459,21 @@ fn blobs_and_trees_named_only_by_tags_are_scanned() {
     let blob = git(dir.path(), &["hash-object", "-w", "loose.env"]);
     git(dir.path(), &["tag", "blob-tag", &blob]);
     std::fs::remove_file(&secret).unwrap();
+    // A tree no commit has, named by an annotated tag.
+    std::fs::create_dir(dir.path().join("t")).unwrap();
+    std::fs::write(
+        dir.path().join("t/ci.env"),
+        format!("LOCALSTACK_API_KEY={KEY}\n"),
+    )
+    .unwrap();
+    git(dir.path(), &["add", "t/ci.env"]);
+    let tree = git(dir.path(), &["write-tree"]);
+    git(dir.path(), &["rm", "-q", "--cached", "t/ci.env"]);
+    std::fs::remove_dir_all(dir.path().join("t")).unwrap();
+    git(
+        dir.path(),
+        &["tag", "-a", "-m", "a tree", "tree-tag", &tree],
+    );
     let o = ks(
         dir.path(),
         &["scan", "--history", ".", "-f", "json", "--fail-on", "never"],
@@ -468,8 +483,18 @@ fn blobs_and_trees_named_only_by_tags_are_scanned() {
     let f = r["findings"].as_array().unwrap();
     assert!(
         f.iter()
-            .any(|f| f["rule_id"] == "localstack.auth-token.leaked"),
+            .any(|f| f["rule_id"] == "localstack.auth-token.leaked"
+                && f["path"] == "refs/tags/blob-tag"),
         "{r}"
+    );
+    let key = f
+        .iter()
+        .find(|f| f["rule_id"] == "localstack.api-key.leaked")
+        .unwrap_or_else(|| panic!("{r}"));
+    assert_eq!(key["path"], "t/ci.env");
+    assert_eq!(
+        key["commit"]["summary"],
+        "object named by refs/tags/tree-tag"
     );
 }
 
@@ -504,7 +529,6 @@ fn fix_keeps_owner_group_and_extended_attributes() {
     if is_root() {
         std::os::unix::fs::chown(&p, Some(65534), Some(65534)).unwrap();
     }
-    let want = std::fs::metadata(&p).unwrap();
     let f = std::fs::File::open(&p).unwrap();
     let xattrs = rustix::fs::fsetxattr(
         &f,
@@ -512,22 +536,56 @@ fn fix_keeps_owner_group_and_extended_attributes() {
         b"kept",
         rustix::fs::XattrFlags::empty(),
     );
-    drop(f);
-    if xattrs.is_err() && std::env::var_os("CI").is_some() {
-        panic!("user xattrs are supported here (ext4): {xattrs:?}");
+    // A POSIX ACL granting uid 65534 read-write: user::rw-, user:65534:rw-,
+    // group::r--, mask::rw-, other::r-- (version 2; entries tag, perm, id).
+    let mut acl = 2u32.to_le_bytes().to_vec();
+    for (tag, perm, id) in [
+        (0x01u16, 6u16, u32::MAX),
+        (0x02, 6, 65534),
+        (0x04, 4, u32::MAX),
+        (0x10, 6, u32::MAX),
+        (0x20, 4, u32::MAX),
+    ] {
+        acl.extend(tag.to_le_bytes());
+        acl.extend(perm.to_le_bytes());
+        acl.extend(id.to_le_bytes());
     }
+    let acls = rustix::fs::fsetxattr(
+        &f,
+        "system.posix_acl_access",
+        &acl,
+        rustix::fs::XattrFlags::empty(),
+    );
+    let acl_before = acls
+        .is_ok()
+        .then(|| read_attr(&f, "system.posix_acl_access"));
+    drop(f);
+    // The file systems this runs on (ext4, as in CI) support both: their
+    // absence there is a broken environment, not a reason to pass.
+    if std::env::var_os("CI").is_some() {
+        assert!(xattrs.is_ok() && acls.is_ok(), "{xattrs:?} {acls:?}");
+    }
+    let want = std::fs::metadata(&p).unwrap();
     let o = fix_in(dir.path(), &[]);
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     assert_ne!(std::fs::read(&p).unwrap(), FIXABLE, "the file was fixed");
     let got = std::fs::metadata(&p).unwrap();
     assert_eq!((got.uid(), got.gid()), (want.uid(), want.gid()));
     assert_eq!(got.mode(), want.mode());
+    let f = std::fs::File::open(&p).unwrap();
     if xattrs.is_ok() {
-        let f = std::fs::File::open(&p).unwrap();
-        let mut v = [0u8; 16];
-        let n = rustix::fs::fgetxattr(&f, "user.keysweep-test", &mut v[..]).unwrap();
-        assert_eq!(&v[..n], b"kept");
+        assert_eq!(read_attr(&f, "user.keysweep-test"), b"kept");
     }
+    if let Some(before) = acl_before {
+        assert_eq!(read_attr(&f, "system.posix_acl_access"), before);
+    }
+}
+
+fn read_attr(f: &std::fs::File, name: &str) -> Vec<u8> {
+    let mut v = vec![0u8; 256];
+    let n = rustix::fs::fgetxattr(f, name, &mut v[..]).expect("attribute present");
+    v.truncate(n);
+    v
 }
 
 #[test]
