@@ -193,7 +193,7 @@ pub fn replace_file(path: &Path, expected: &[u8], new: &[u8]) -> Result<(), Refu
     // Leftovers of an interrupted run (a copy of a file next to it, maybe
     // full of secrets) go before a new temporary file is made.
     remove_stale_temps(dir, FIX_TEMP_PREFIX);
-    let tmp = TempFile::new_in(dir, FIX_TEMP_PREFIX).map_err(io)?;
+    let tmp = TempFile::new_in(dir, FIX_TEMP_PREFIX, 0o600).map_err(io)?;
     let mut out = tmp.file();
     out.write_all(new).map_err(io)?;
     copy_identity(&original, &meta, tmp.file())?;

@@ -221,17 +221,21 @@ pub struct TempFile {
 }
 
 impl TempFile {
-    /// Creates a temporary file named `<prefix>XXXXXX.tmp` in `dir`, mode
-    /// 0666 minus the umask.
-    pub fn new_in(dir: &Path, prefix: &str) -> io::Result<TempFile> {
+    /// Creates a temporary file named `<prefix>XXXXXX.tmp` in `dir` with
+    /// `mode` minus the umask. Replacing an existing file, pass 0o600 and
+    /// give it the original's permissions afterwards: the copy of a private
+    /// file is never readable by others, not even for a moment.
+    pub fn new_in(dir: &Path, prefix: &str, mode: u32) -> io::Result<TempFile> {
         install_cleanup();
         let mut b = tempfile::Builder::new();
         b.prefix(prefix).suffix(TEMP_SUFFIX);
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            b.permissions(std::fs::Permissions::from_mode(0o666));
+            b.permissions(std::fs::Permissions::from_mode(mode));
         }
+        #[cfg(not(unix))]
+        let _ = mode;
         let inner = b.tempfile_in(dir)?;
         let path = inner.path().to_path_buf();
         live().push(path.clone());
@@ -333,7 +337,8 @@ pub fn write_atomic(
         Err(e) if e.kind() == io::ErrorKind::NotFound => None,
         Err(e) => return Err(e),
     };
-    let tmp = TempFile::new_in(parent_dir(path), OUT_TEMP_PREFIX)?;
+    let mode = if existing.is_some() { 0o600 } else { 0o666 };
+    let tmp = TempFile::new_in(parent_dir(path), OUT_TEMP_PREFIX, mode)?;
     {
         let mut w = io::BufWriter::new(tmp.file());
         write(&mut w)?;
@@ -439,7 +444,7 @@ mod tests {
     #[test]
     fn live_temps_are_not_stale() {
         let dir = tempfile::tempdir().unwrap();
-        let t = TempFile::new_in(dir.path(), FIX_TEMP_PREFIX).unwrap();
+        let t = TempFile::new_in(dir.path(), FIX_TEMP_PREFIX, 0o600).unwrap();
         std::fs::write(dir.path().join(".keysweep-fix-old.tmp"), b"x").unwrap();
         assert_eq!(remove_stale_temps(dir.path(), FIX_TEMP_PREFIX), 1);
         assert!(t.path().exists());
