@@ -11,7 +11,9 @@ const AFTER_HELP: &str = "\
 Exit codes:
   0  no finding at or above --fail-on (info findings never fail)
   1  at least one finding at or above --fail-on
-  2  usage, configuration or rule error, or a path that cannot be read
+  2  usage, configuration or rule error, a path that cannot be read, an
+     incomplete --history scan (without --allow-incomplete), or a skip
+     under --strict
 
 Secrets are redacted in every output format unless --show-secrets is given.
 keysweep never opens a network connection.";
@@ -211,6 +213,11 @@ pub struct ScanArgs {
     /// Human format: colour.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
+    /// Fail (exit code 2, after the report) when any path was skipped for a
+    /// reason other than being ignored or binary: unreadable, too large,
+    /// special files, symlinks, keysweep temporary files.
+    #[arg(long)]
+    pub strict: bool,
     /// Rule selection.
     #[command(flatten)]
     pub rules: RuleArgs,
@@ -240,6 +247,11 @@ pub struct HistoryArgs {
     /// Skip blobs larger than this many bytes (default: --max-file-size).
     #[arg(long, value_name = "BYTES", requires = "history")]
     pub max_blob_size: Option<u64>,
+    /// Accept a history scan that could not read every blob (a partial
+    /// clone, a damaged pack): report what was read and exit as if complete.
+    /// Without it such a scan fails with exit code 2.
+    #[arg(long, requires = "history")]
+    pub allow_incomplete: bool,
 }
 
 const FIX_AFTER_HELP: &str = "\

@@ -82,6 +82,10 @@ pub struct Config {
     pub fail_on: Option<FailOn>,
     /// Default `--format`.
     pub format: Option<Format>,
+    /// Canonical directory the rule paths of the file must stay inside (the
+    /// scanned tree, when the file is part of it): a repository cannot make
+    /// keysweep read, or quote in a diagnostic, a file outside itself.
+    pub confine: Option<PathBuf>,
     text: String,
 }
 
@@ -108,16 +112,24 @@ pub fn discover(
     no_config: bool,
 ) -> Result<Discovered, Error> {
     if let Some(p) = explicit {
-        if !p.is_file() {
-            return Err(Error::Missing {
+        return match std::fs::metadata(p) {
+            Ok(m) if m.is_file() => Ok(Discovered {
+                file: Some(p.to_path_buf()),
+                why: format!("{} (--config)", p.display()),
+            }),
+            Ok(m) => Err(Error::Read {
                 what: "config",
                 path: p.display().to_string(),
-            });
-        }
-        return Ok(Discovered {
-            file: Some(p.to_path_buf()),
-            why: format!("{} (--config)", p.display()),
-        });
+                source: std::io::Error::new(
+                    std::io::ErrorKind::InvalidInput,
+                    format!("{}, not a regular file", crate::util::fs::kind_name(&m)),
+                ),
+            }),
+            Err(_) => Err(Error::Missing {
+                what: "config",
+                path: p.display().to_string(),
+            }),
+        };
     }
     if no_config {
         return Ok(Discovered {
@@ -182,6 +194,21 @@ pub fn nearest_config(dir: &Path) -> Option<PathBuf> {
         }
     }
     None
+}
+
+/// The directory a discovered keysweep.toml is confined to: the top of the
+/// git work tree it sits in, or its own directory outside one. The file and
+/// the rules paths it names must resolve inside it, so a scanned tree cannot
+/// make keysweep read (and quote in an error) files elsewhere.
+pub fn confinement_root(file: &Path) -> PathBuf {
+    let abs = normalised_absolute(file);
+    let dir = abs
+        .parent()
+        .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+    dir.ancestors()
+        .find(|d| d.join(".git").exists())
+        .unwrap_or(&dir)
+        .to_path_buf()
 }
 
 fn common_ancestor(dirs: &[PathBuf]) -> PathBuf {
@@ -280,18 +307,47 @@ impl Config {
         }
     }
 
-    /// Reads and checks a config file.
-    pub fn load(file: &Path) -> Result<Config, Error> {
-        let text = std::fs::read_to_string(file).map_err(|source| Error::Read {
+    /// Reads and checks a config file for a scan of the tree at `root`.
+    ///
+    /// A file `discovered` at the root belongs to the tree: it must resolve
+    /// inside it (a committed symlink leading out is refused). A file given
+    /// with `--config` is the user's choice, but a symlink must stay in its
+    /// own directory. Either way only a regular text file of bounded size is
+    /// read, and when the file lies inside the tree every rules path it names
+    /// must too.
+    pub fn load(file: &Path, root: &Path, discovered: bool) -> Result<Config, Error> {
+        let read_err = |source| Error::Read {
             what: "config",
             path: file.display().to_string(),
             source,
-        })?;
-        Self::parse(file, &text)
+        };
+        let tree = std::fs::canonicalize(root).ok();
+        let real = match (&tree, discovered) {
+            (Some(t), true) => crate::util::fs::confined(file, t).map_err(read_err)?,
+            (None, true) => std::fs::canonicalize(file).map_err(read_err)?,
+            (_, false) => {
+                crate::util::fs::link_stays_beside(file).map_err(read_err)?;
+                std::fs::canonicalize(file).map_err(read_err)?
+            }
+        };
+        let text = crate::util::fs::read_settings_text(&real).map_err(read_err)?;
+        let confine = tree.filter(|t| real.starts_with(t));
+        Self::parse_confined(file, &text, confine)
     }
 
-    /// Checks config text read from `file` (paths resolve against its directory).
+    /// Checks config text read from `file` (paths resolve against its
+    /// directory), without confining its rules paths.
     pub fn parse(file: &Path, text: &str) -> Result<Config, Error> {
+        Self::parse_confined(file, text, None)
+    }
+
+    /// Checks config text read from `file`; with `confine`, every rules path
+    /// must resolve inside that canonical directory.
+    pub fn parse_confined(
+        file: &Path,
+        text: &str,
+        confine: Option<PathBuf>,
+    ) -> Result<Config, Error> {
         let name = display_path(file);
         let abs = normalised_absolute(file);
         let dir = abs.parent().map_or_else(PathBuf::new, Path::to_path_buf);
@@ -319,19 +375,27 @@ impl Config {
             file: Some(file.to_path_buf()),
             dir: dir.clone(),
             text: text.to_string(),
+            confine: confine.clone(),
             ..Default::default()
         };
         for r in &spec.rules {
             let p = dir.join(r.get_ref());
-            if p.exists() {
-                cfg.rule_paths.push(p);
-            } else {
-                ctx.problem(
+            match check_rules_path(&p, confine.as_deref()) {
+                Ok(()) => cfg.rule_paths.push(p),
+                Err(RulesPathProblem::Missing) => ctx.problem(
                     Some(r.span()),
                     format!("rules path `{}` does not exist", r.get_ref()),
                     "not found",
                     Some(format!("paths are relative to {}", dir.display())),
-                );
+                ),
+                Err(RulesPathProblem::Refused(why)) => ctx.problem(
+                    Some(r.span()),
+                    format!("rules path `{}` cannot be used: {why}", r.get_ref()),
+                    "refused",
+                    Some(
+                        "rules named by a repository's keysweep.toml must be regular files or directories inside it; pass other rule files with --rules".into(),
+                    ),
+                ),
             }
         }
         cfg.disabled = spec
@@ -373,6 +437,7 @@ impl Config {
                     rule: None,
                     regex,
                     pattern: v.get_ref().clone(),
+                    line: line_of(text, v.span().start),
                 });
             }
         }
@@ -384,6 +449,7 @@ impl Config {
                         rule: Some(id.get_ref().clone()),
                         regex,
                         pattern: v.get_ref().clone(),
+                        line: line_of(text, v.span().start),
                     });
                 }
             }
@@ -457,16 +523,46 @@ impl Config {
 
     /// The repository-level `.keysweepignore` next to the config (or at the
     /// scan root): applied to files named on the command line, which the
-    /// walker's per-directory ignore files never see.
+    /// walker's per-directory ignore files never see. Like every ignore file
+    /// it is only read when it is a regular file (not a symlink).
     pub fn root_ignore(&self) -> Option<Gitignore> {
         let p = self.dir.join(".keysweepignore");
-        if !p.is_file() {
+        if !crate::source::tree::is_plain_ignore_file(&p) {
             return None;
         }
         let mut b = GitignoreBuilder::new(&self.dir);
         // A malformed line is skipped, as the walker does for ignore files.
         let _ = b.add(p);
         b.build().ok().filter(|gi| !gi.is_empty())
+    }
+}
+
+/// 1-based line of byte `offset` in `text`.
+fn line_of(text: &str, offset: usize) -> usize {
+    1 + memchr::memchr_iter(b'\n', &text.as_bytes()[..offset.min(text.len())]).count()
+}
+
+enum RulesPathProblem {
+    Missing,
+    Refused(String),
+}
+
+/// A rules path must exist and be a regular file or a directory; with
+/// `confine`, it must resolve inside that directory.
+fn check_rules_path(p: &Path, confine: Option<&Path>) -> Result<(), RulesPathProblem> {
+    if std::fs::symlink_metadata(p).is_err() {
+        return Err(RulesPathProblem::Missing);
+    }
+    if let Some(root) = confine {
+        crate::util::fs::confined(p, root).map_err(|e| RulesPathProblem::Refused(e.to_string()))?;
+    }
+    match std::fs::metadata(p) {
+        Ok(m) if m.is_file() || m.is_dir() => Ok(()),
+        Ok(m) => Err(RulesPathProblem::Refused(format!(
+            "{}, not a regular file or directory",
+            crate::util::fs::kind_name(&m)
+        ))),
+        Err(e) => Err(RulesPathProblem::Refused(e.to_string())),
     }
 }
 

@@ -240,6 +240,28 @@ pub enum Error {
         reason: String,
     },
 
+    /// A history scan could not read every blob it should have scanned.
+    #[error("the history scan is incomplete: {blobs} blob(s) could not be read")]
+    #[diagnostic(
+        code(keysweep::incomplete),
+        help("the report lists them as `unreadable`; fetch the missing objects (a partial clone needs e.g. `git fetch --refetch`, a damaged pack a fresh clone), or pass --allow-incomplete to accept the scan as it is")
+    )]
+    Incomplete {
+        /// Blobs that could not be read.
+        blobs: u64,
+    },
+
+    /// `--strict` and paths were skipped.
+    #[error("--strict: {summary} skipped")]
+    #[diagnostic(
+        code(keysweep::strict),
+        help("the report lists each skipped path with the reason; without --strict, skips do not change the exit code")
+    )]
+    Strict {
+        /// Skips by reason, e.g. `2 unreadable, 1 too-large`.
+        summary: String,
+    },
+
     /// Invalid combination of options.
     #[error("{0}")]
     #[diagnostic(code(keysweep::usage))]

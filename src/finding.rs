@@ -217,20 +217,30 @@ impl Serialize for SecretView {
 
 /// Redacts a secret, keeping a short recognisable prefix.
 ///
-/// An Auth Token keeps its `ls…-` prefix and four characters; other values keep
-/// up to four characters (never more than a third of the value); values of up to
-/// eight characters are masked entirely. At most six `*` are printed so the length of long
-/// secrets is not disclosed exactly.
+/// An Auth Token keeps its `ls…-` prefix and four characters; other values
+/// of more than [`FULLY_MASKED_LEN`] characters keep up to four (never more
+/// than a third of the value); shorter values are masked entirely, so a
+/// report never narrows the search for a legacy key or a password. At most
+/// six `*` are printed so the length of long secrets is not disclosed
+/// exactly.
 pub fn redact(raw: &str) -> String {
     let chars: Vec<char> = raw.chars().collect();
     let prefix_len = token_prefix_len(raw);
     let body = chars.len() - prefix_len;
-    let keep = if body <= 8 { 0 } else { (body / 3).min(4) };
+    let keep = if body <= FULLY_MASKED_LEN {
+        0
+    } else {
+        (body / 3).min(4)
+    };
     let masked = (body - keep).clamp(1, 6);
     let mut out: String = chars[..prefix_len + keep].iter().collect();
     out.extend(std::iter::repeat_n('*', masked));
     out
 }
+
+/// Values of up to this many characters (after an Auth Token prefix) show
+/// no character when redacted.
+pub const FULLY_MASKED_LEN: usize = 16;
 
 /// Length in chars of an `ls[a-zA-Z]*-` prefix, or 0.
 fn token_prefix_len(raw: &str) -> usize {
@@ -303,6 +313,10 @@ pub struct Finding {
     /// How many times the problem occurs on this line (one finding per line
     /// and rule; at least 1).
     pub occurrences: usize,
+    /// The file on disk the finding was read from, when it was one (tree
+    /// scans): its exact name, which `path` shows lossily when it is not
+    /// UTF-8. `fix` rewrites this file.
+    pub file: Option<std::path::PathBuf>,
 }
 
 impl Finding {
@@ -489,6 +503,10 @@ pub enum SkipReason {
     /// A file this run writes (`--output`, `--report`) or reads as its
     /// baseline (`--baseline`).
     OwnOutput,
+    /// A temporary file of an interrupted `keysweep fix --write` or report
+    /// write (`.keysweep-fix-*.tmp`, `.keysweep-out-*.tmp`): a copy of
+    /// another file, never scanned twice.
+    KeysweepTemp,
 }
 
 impl SkipReason {
@@ -503,6 +521,7 @@ impl SkipReason {
             SkipReason::Special => "special",
             SkipReason::KeysweepReport => "keysweep-report",
             SkipReason::OwnOutput => "own-output",
+            SkipReason::KeysweepTemp => "keysweep-temp",
         }
     }
 }
@@ -576,6 +595,9 @@ pub struct ScanStats {
     pub history: Option<HistoryStats>,
     /// What became of each entity's mentions.
     pub mentions: BTreeMap<String, MentionStats>,
+    /// Findings left out because the run hit its cap on findings kept
+    /// (`ScanOptions::max_findings`).
+    pub dropped_findings: u64,
 }
 
 #[cfg(test)]
@@ -588,7 +610,9 @@ mod tests {
             redact("ls-VuTa1234-abcd-efgh-ijkl-mnopqrst1234"),
             "ls-VuTa******"
         );
-        assert_eq!(redact("4dR9xK2pQz"), "4dR******");
+        assert_eq!(redact("4dR9xK2pQz"), "******");
+        assert_eq!(redact("0123456789abcdef"), "******");
+        assert_eq!(redact("0123456789abcdefg"), "0123******");
         assert_eq!(redact("hunter2"), "******");
         assert_eq!(redact("abc"), "***");
         assert_eq!(redact(""), "*");
@@ -608,8 +632,8 @@ mod tests {
     #[test]
     fn secret_view_hides_raw_unless_asked() {
         let v = SecretView::new("4dR9xK2pQz", false);
-        assert_eq!(v.to_string(), "4dR******");
-        assert!(serde_json::to_string(&v).unwrap().contains("4dR******"));
+        assert_eq!(v.to_string(), "******");
+        assert!(serde_json::to_string(&v).unwrap().contains("******"));
         let v = SecretView::new("4dR9xK2pQz", true);
         assert_eq!(v.to_string(), "4dR9xK2pQz");
         assert!(v.hash().starts_with("sha256:"));

@@ -11,6 +11,13 @@ use crate::util::text::plural;
 
 /// Runs `keysweep baseline`.
 pub fn run(args: BaselineArgs) -> Result<Exit, Error> {
+    super::output::refuse_input_as_output(
+        Some(&args.output),
+        args.paths
+            .iter()
+            .chain(&args.tree.config.config)
+            .chain(&args.tree.rules.rules),
+    )?;
     let existing = if args.output.exists() {
         Some(Baseline::load(&args.output)?)
     } else if args.prune {
@@ -31,6 +38,9 @@ pub fn run(args: BaselineArgs) -> Result<Exit, Error> {
     };
     let settings = input.settings(&tree_flags(&args.tree))?;
     let Scanned { out, origin } = input.scan(&settings)?;
+    // A baseline written from a history that could not be read completely
+    // would silently lack entries.
+    super::input::completeness(&input, &out, args.history.allow_incomplete, false)?;
     // Inline directives and allowlists already accept a finding; only what
     // would otherwise be reported goes into the baseline.
     let (kept, _) = suppress::partition(out.findings);
@@ -53,7 +63,8 @@ pub fn run(args: BaselineArgs) -> Result<Exit, Error> {
             baseline.len()
         )
     };
-    std::fs::write(&args.output, baseline.to_json())
+    let text = baseline.to_json();
+    crate::util::fs::write_atomic(&args.output, |w| w.write_all(text.as_bytes()))
         .map_err(|e| Error::output(args.output.display(), e))?;
     eprintln!("keysweep: {message}");
     Ok(Exit::Clean)

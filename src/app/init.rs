@@ -13,7 +13,7 @@ pub fn run(args: InitArgs) -> Result<Exit, Error> {
             args.path.display()
         )));
     }
-    std::fs::write(&args.path, config::STARTER)
+    crate::util::fs::write_atomic(&args.path, |w| w.write_all(config::STARTER.as_bytes()))
         .map_err(|e| Error::output(args.path.display(), e))?;
     eprintln!("keysweep: wrote {}", args.path.display());
     Ok(Exit::Clean)

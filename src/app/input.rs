@@ -35,6 +35,42 @@ pub struct Scanned {
     pub origin: PathBuf,
 }
 
+/// Why a finished scan does not count as complete, if it does not: a
+/// history scan with unreadable blobs (unless `allow_incomplete`), or, with
+/// `strict`, any skip other than ignored or binary.
+pub fn completeness(
+    input: &Input,
+    out: &ScanOutput,
+    allow_incomplete: bool,
+    strict: bool,
+) -> Result<(), Error> {
+    use crate::finding::SkipReason;
+    let unreadable = out
+        .stats
+        .skipped
+        .get(&SkipReason::Unreadable)
+        .copied()
+        .unwrap_or(0);
+    if matches!(input, Input::History(_)) && unreadable > 0 && !allow_incomplete {
+        return Err(Error::Incomplete { blobs: unreadable });
+    }
+    if strict {
+        let parts: Vec<String> = out
+            .stats
+            .skipped
+            .iter()
+            .filter(|(r, _)| !matches!(r, SkipReason::Ignored | SkipReason::Binary))
+            .map(|(r, n)| format!("{n} {}", r.as_str()))
+            .collect();
+        if !parts.is_empty() {
+            return Err(Error::Strict {
+                summary: parts.join(", "),
+            });
+        }
+    }
+    Ok(())
+}
+
 impl Input {
     /// Resolves the settings for this input: keysweep.toml is the nearest
     /// one walking up from the scanned paths (for `--staged`, from the top
@@ -79,19 +115,31 @@ impl Input {
                 run(settings, &source)
             }
             Input::Stdin(name) => {
+                // Read one byte past the cap at most: a larger input is a
+                // `too-large` skip, like a file, never held whole in memory.
                 let mut bytes = Vec::new();
-                std::io::Read::read_to_end(&mut std::io::stdin().lock(), &mut bytes).map_err(
-                    |source| Error::Read {
-                        what: "input",
-                        path: "standard input".into(),
-                        source,
-                    },
-                )?;
-                let source = MemorySource::new(
-                    vec![(name.clone(), bytes)],
-                    Vec::new(),
-                    crate::util::paths::normalised_absolute(std::path::Path::new(".")),
-                );
+                let fits = crate::util::fs::read_capped(std::io::stdin().lock(), max, &mut bytes)
+                    .map_err(|source| Error::Read {
+                    what: "input",
+                    path: "standard input".into(),
+                    source,
+                })?;
+                let origin = crate::util::paths::normalised_absolute(std::path::Path::new("."));
+                let source = match fits {
+                    Ok(()) => MemorySource::new(vec![(name.clone(), bytes)], Vec::new(), origin),
+                    Err(_) => {
+                        let s = crate::scan::read::Skip::new(
+                            crate::finding::SkipReason::TooLarge,
+                            format!("more than the limit of {max} bytes"),
+                        );
+                        let skipped = crate::finding::Skipped {
+                            path: name.clone(),
+                            reason: s.reason,
+                            detail: s.detail,
+                        };
+                        MemorySource::new(Vec::new(), vec![skipped], origin)
+                    }
+                };
                 run(settings, &source)
             }
             Input::History(h) => {

@@ -6,18 +6,16 @@ use crate::report::ColorEnv;
 use std::io::Write;
 use std::path::Path;
 
-/// Writes to `path` (created or truncated) or stdout. A closed stdout pipe
+/// Writes to `path` (atomically: temporary file + rename) or stdout. A closed stdout pipe
 /// (`keysweep scan | head`) is not an error.
 pub fn write_output(
     path: Option<&Path>,
     f: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
 ) -> Result<(), Error> {
     let result = match path {
-        Some(p) => std::fs::File::create(p).and_then(|file| {
-            let mut w = std::io::BufWriter::new(file);
-            f(&mut w)?;
-            w.flush()
-        }),
+        // Temporary file + rename: a failed or interrupted write leaves the
+        // previous file intact.
+        Some(p) => crate::util::fs::write_atomic(p, f),
         None => {
             let stdout = std::io::stdout();
             let mut w = std::io::BufWriter::new(stdout.lock());
@@ -32,6 +30,29 @@ pub fn write_output(
         )),
         Ok(()) => Ok(()),
     }
+}
+
+/// Refuses an output file that is also one of the run's inputs (a scanned
+/// file, the config, a rule file, the baseline): writing it would destroy
+/// what is being read.
+pub fn refuse_input_as_output(
+    output: Option<&Path>,
+    inputs: impl IntoIterator<Item = impl AsRef<Path>>,
+) -> Result<(), Error> {
+    let Some(out) = output else {
+        return Ok(());
+    };
+    for input in inputs {
+        let input = input.as_ref();
+        if crate::util::fs::same_file(out, input) {
+            return Err(Error::Usage(format!(
+                "{} is written by this run but is also an input of it ({}); choose another file",
+                out.display(),
+                input.display()
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// The colour conventions of this process's environment: `NO_COLOR` and

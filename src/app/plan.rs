@@ -52,6 +52,15 @@ pub fn run(args: PlanArgs) -> Result<Exit, Error> {
         .filter(|p| p.as_os_str() != "-")
         .cloned()
         .collect();
+    for out in &flags.own_files {
+        super::output::refuse_input_as_output(
+            Some(out),
+            args.paths
+                .iter()
+                .chain(&args.tree.config.config)
+                .chain(&args.tree.rules.rules),
+        )?;
+    }
     let settings = input.settings(&flags)?;
     let Scanned { out, origin } = input.scan(&settings)?;
     let (findings, _) = suppress::partition(out.findings);

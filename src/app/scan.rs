@@ -140,12 +140,22 @@ fn checks_a_commit(args: &ScanArgs) -> bool {
 pub fn run(args: ScanArgs) -> Result<Exit, Error> {
     let started_at = std::time::SystemTime::now();
     let input = input(&args)?;
-    // Read the baseline before scanning: a bad baseline should fail fast.
-    let baseline = args.baseline.as_deref().map(Baseline::load).transpose()?;
-    let mut flags = flags(&args);
     // The format is known before settings only when given as a flag; the
     // config's `format` is applied below. Paths do not depend on it.
     let planned = targets(&args, args.format.unwrap_or(Format::Human))?;
+    for t in &planned {
+        super::output::refuse_input_as_output(
+            t.path.as_deref(),
+            args.paths
+                .iter()
+                .chain(&args.baseline)
+                .chain(&args.config.config)
+                .chain(&args.rules.rules),
+        )?;
+    }
+    // Read the baseline before scanning: a bad baseline should fail fast.
+    let baseline = args.baseline.as_deref().map(Baseline::load).transpose()?;
+    let mut flags = flags(&args);
     flags.own_files = planned.iter().filter_map(|t| t.path.clone()).collect();
     flags.own_files.extend(args.baseline.iter().cloned());
     let mut warnings = Vec::new();
@@ -161,6 +171,13 @@ pub fn run(args: ScanArgs) -> Result<Exit, Error> {
                 message,
             });
         }
+    }
+    if let Some(b) = baseline.as_ref().filter(|b| b.is_legacy()) {
+        eprintln!(
+            "keysweep: note: {} is a version 1 baseline (plain value hashes); `keysweep baseline -o {}` rewrites it as version 2",
+            b.name(),
+            b.name()
+        );
     }
     let counters = progress::progress_wanted_here(args.quiet)
         .then(|| Arc::new(crate::scan::progress::Counters::default()));
@@ -214,7 +231,9 @@ pub fn run(args: ScanArgs) -> Result<Exit, Error> {
         origin: &origin,
         run: &run_info,
     };
-    let fails = settings.fail_on.fails(&kept);
+    // Dropped findings were not judged: they may be failing ones.
+    let dropped = out.stats.dropped_findings > 0 && settings.fail_on.threshold().is_some();
+    let fails = settings.fail_on.fails(&kept) || dropped;
     let stdout_tty = std::io::stdout().is_terminal();
     let mut opts = report::WriteOptions {
         human: report::human::HumanOptions {
@@ -256,6 +275,8 @@ pub fn run(args: ScanArgs) -> Result<Exit, Error> {
             files.join(", ")
         );
     }
+    // After the reports: what could be read is shown, and the run still fails.
+    super::input::completeness(&input, &out, args.history.allow_incomplete, args.strict)?;
     Ok(if fails { Exit::Findings } else { Exit::Clean })
 }
 

@@ -19,6 +19,10 @@ use crate::suppress::Suppressors;
 use ignore::gitignore::Gitignore;
 use std::path::{Path, PathBuf};
 
+/// Most worker threads `-j` accepts: more cannot speed a scan up and could
+/// exhaust the process's threads or memory.
+pub const MAX_THREADS: usize = 256;
+
 /// Every flag that changes how content is scanned or judged, independent of
 /// which command was given.
 #[derive(Debug, Clone)]
@@ -95,11 +99,16 @@ impl Settings {
     /// (the paths scanned; empty means `root`), found by walking up to the
     /// repository root. `root` is where relative paths start when no file
     /// applies (the one directory given, the work-tree top for staged scans,
-    /// the repository for history).
+    /// the repository for history). A file found this way (not named by
+    /// --config) is confined to its own work tree: it, and every rules path
+    /// it names, must resolve inside it.
     pub fn resolve(flags: &Flags, root: &Path, scanned: &[PathBuf]) -> Result<Settings, Error> {
         let found = config::discover(root, scanned, flags.config.as_deref(), flags.no_config)?;
         let config = match &found.file {
-            Some(file) => Config::load(file)?,
+            Some(file) => {
+                let boundary = config::confinement_root(file);
+                Config::load(file, &boundary, flags.config.is_none())?
+            }
             None => Config::none(root),
         };
         let mut settings = Settings::with_config(flags, config)?;
@@ -109,14 +118,23 @@ impl Settings {
 
     /// Resolves `flags` with an already loaded config.
     pub fn with_config(flags: &Flags, config: Config) -> Result<Settings, Error> {
+        if flags.threads > MAX_THREADS {
+            return Err(Error::Usage(format!(
+                "-j/--threads {} is too many: at most {MAX_THREADS} (0 = one per core)",
+                flags.threads
+            )));
+        }
         if flags.no_default_rules && flags.rules.is_empty() && config.rule_paths.is_empty() {
             return Err(Error::Usage(
                 "--no-default-rules needs at least one --rules PATH".into(),
             ));
         }
-        let mut paths = flags.rules.clone();
-        paths.extend(config.rule_paths.iter().cloned());
-        let mut rules = RuleSet::load_with(flags.no_default_rules, &paths)?;
+        let mut rules = RuleSet::load_confined(
+            flags.no_default_rules,
+            &flags.rules,
+            &config.rule_paths,
+            config.confine.as_deref(),
+        )?;
         config.apply_to_rules(&mut rules)?;
         let judge = Suppressors {
             inline: true,

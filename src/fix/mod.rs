@@ -124,8 +124,11 @@ pub fn fix_file(
     if loaded.decoded.is_some() {
         return refuse(Refusal::Utf16);
     }
-    let content = loaded.content(&buf).to_vec();
-    let digest = crate::finding::content_digest(&content);
+    // The file is held twice at most (as read, and the working copy) plus
+    // one pass's output: the content is a view of the read buffer.
+    let offset = loaded.offset;
+    let content = &buf[offset..];
+    let digest = crate::finding::content_digest(content);
     if findings
         .iter()
         .filter_map(|f| f.fix.as_ref())
@@ -134,9 +137,9 @@ pub fn fix_file(
         return refuse(Refusal::Changed);
     }
     let bom = buf[..loaded.offset].to_vec();
-    let ending = LineEnding::detect(&content);
+    let ending = LineEnding::detect(content);
     let file_kind = kind::classify(display);
-    let mut cur = content.clone();
+    let mut cur = content.to_vec();
     let mut edits_by_rule: BTreeMap<String, usize> = BTreeMap::new();
     let mut notes = BTreeSet::new();
     let mut redact: BTreeMap<String, String> = BTreeMap::new();
@@ -153,6 +156,18 @@ pub fn fix_file(
                     String::from_utf8_lossy(raw).into_owned(),
                     s.redacted().to_string(),
                 );
+            }
+        }
+        // Diff lines are redacted by value: credential literals and token
+        // look-alikes anywhere in the file too, not only reported secrets.
+        for r in crate::util::redact::credential_literals(&cur)
+            .into_iter()
+            .chain(crate::util::redact::token_shapes(&cur))
+        {
+            let raw = String::from_utf8_lossy(&cur[r]).into_owned();
+            if raw.len() >= crate::scan::redact::MIN_SEARCHED_VALUE {
+                let masked = crate::finding::redact(&raw);
+                redact.entry(raw).or_insert(masked);
             }
         }
         // Lines holding a credential are left alone: renaming the variable
@@ -216,15 +231,25 @@ pub fn fix_file(
             rules: rules_involved,
         });
     }
-    let fixed = edit::keep_trailing_newline(&content, cur, ending);
-    let mut new = bom;
-    new.extend_from_slice(&fixed);
+    let fixed = edit::keep_trailing_newline(&buf[offset..], cur, ending);
+    let new = if bom.is_empty() {
+        fixed
+    } else {
+        let mut new = bom;
+        new.extend_from_slice(&fixed);
+        new
+    };
     let mut change = Change {
         old: buf,
         new,
         edits_by_rule,
         notes,
-        redact: redact.into_iter().collect(),
+        redact: {
+            // Longest first, so a value is never cut by a shorter one inside it.
+            let mut pairs: Vec<(String, String)> = redact.into_iter().collect();
+            pairs.sort_by(|a, b| b.0.len().cmp(&a.0.len()).then_with(|| a.0.cmp(&b.0)));
+            pairs
+        },
         held_back,
         waiting,
         written: false,
@@ -249,15 +274,18 @@ pub fn fix_all(
     origin: &Path,
     opts: &FixOptions,
 ) -> Vec<FileResult> {
-    let mut by_path: BTreeMap<&str, Vec<&Finding>> = BTreeMap::new();
+    // Grouped by the file on disk: two names that differ only in bytes that
+    // are not UTF-8 show as one `path` but are two files.
+    let mut by_path: BTreeMap<(&str, std::path::PathBuf), Vec<&Finding>> = BTreeMap::new();
     for f in findings {
         if opts.allows(f) {
-            by_path.entry(f.path.as_str()).or_default().push(f);
+            let file = f.file.clone().unwrap_or_else(|| origin.join(&f.path));
+            by_path.entry((f.path.as_str(), file)).or_default().push(f);
         }
     }
     by_path
         .into_iter()
-        .map(|(p, fs)| fix_file(scanner, &origin.join(p), p, &fs, opts))
+        .map(|((p, file), fs)| fix_file(scanner, &file, p, &fs, opts))
         .collect()
 }
 

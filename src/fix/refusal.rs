@@ -12,6 +12,14 @@ pub enum Refusal {
     NotRegular(String),
     /// An I/O error (permissions, full disk, ...).
     Io(String),
+    /// The file has several hard links: replacing it would split them.
+    HardLinked(u64),
+    /// A setuid or setgid file: a rewrite must not touch what runs with
+    /// another user's rights.
+    SetId,
+    /// The rewritten file could not keep the original's owner, group or
+    /// extended attributes.
+    Identity(String),
     /// UTF-16 files are scanned but never rewritten.
     Utf16,
     /// The file cannot be read as the scan read it.
@@ -40,6 +48,14 @@ impl std::fmt::Display for Refusal {
             }
             Refusal::NotRegular(d) => write!(f, "not a regular file any more ({d})"),
             Refusal::Io(e) => write!(f, "I/O error: {e}"),
+            Refusal::HardLinked(n) => write!(
+                f,
+                "the file has {n} hard links; replacing it would split them (edit it by hand)"
+            ),
+            Refusal::SetId => f.write_str(
+                "setuid/setgid file; keysweep does not rewrite files that run with other rights",
+            ),
+            Refusal::Identity(why) => write!(f, "{why}; the file was left as it is"),
             Refusal::Utf16 => f.write_str("UTF-16 files are not rewritten; edit it by hand"),
             Refusal::Unreadable { reason, detail } => write!(f, "{}: {detail}", reason.as_str()),
             Refusal::NoConvergence { passes, rules } => write!(

@@ -383,6 +383,9 @@ fn write_summary(report: &Report<'_>, out: &mut dyn Write) -> std::io::Result<()
             escape_controls(rule, false)
         )?;
     }
+    if stats.dropped_findings > 0 {
+        writeln!(out, "  note: {} more finding(s) were not kept: the run hit its cap of findings; the run fails unless --fail-on never", stats.dropped_findings)?;
+    }
     let fixable = report.findings.iter().filter(|f| f.fix.is_some()).count();
     if fixable > 0 {
         writeln!(

@@ -94,9 +94,16 @@ struct Summary<'a> {
     truncated: &'a BTreeMap<String, u64>,
     /// Per entity: mentions found, reported, silent by reason.
     mentions: &'a BTreeMap<String, crate::finding::MentionStats>,
+    /// Findings left out because the run hit its cap on findings kept.
+    #[serde(skip_serializing_if = "is_zero")]
+    dropped_findings: u64,
     /// History scans only: repository, HEAD, commits walked, distinct blobs.
     #[serde(skip_serializing_if = "Option::is_none")]
     history: Option<&'a HistoryStats>,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 fn finding<'a>(report: &Report<'a>, f: &'a Finding) -> JsonFinding<'a> {
@@ -172,6 +179,7 @@ pub fn write(report: &Report<'_>, out: &mut dyn Write) -> std::io::Result<()> {
                 .collect(),
             truncated: &report.stats.truncated,
             mentions: &report.stats.mentions,
+            dropped_findings: report.stats.dropped_findings,
             history: report.stats.history.as_ref(),
         },
         skipped: report.skipped,

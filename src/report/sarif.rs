@@ -319,10 +319,13 @@ fn skip_meaning(r: SkipReason) -> &'static str {
             "A report, baseline or plan written by keysweep was not scanned."
         }
         SkipReason::OwnOutput => "A file this run writes or reads as its baseline was not scanned.",
+        SkipReason::KeysweepTemp => {
+            "A temporary copy left by an interrupted keysweep write was not scanned."
+        }
     }
 }
 
-const ALL_SKIPS: [SkipReason; 8] = [
+const ALL_SKIPS: [SkipReason; 9] = [
     SkipReason::Binary,
     SkipReason::TooLarge,
     SkipReason::Unreadable,
@@ -331,6 +334,7 @@ const ALL_SKIPS: [SkipReason; 8] = [
     SkipReason::Special,
     SkipReason::KeysweepReport,
     SkipReason::OwnOutput,
+    SkipReason::KeysweepTemp,
 ];
 
 fn text(s: &str) -> MultiformatMessageString {

@@ -22,6 +22,8 @@ use toml::Spanned;
 /// Size limit for one compiled regex: generous for real rules, small enough
 /// that a pathological user rule fails to compile instead of eating memory.
 const REGEX_SIZE_LIMIT: usize = 8 << 20;
+/// Longest pattern once `(?&name)` references are expanded (1 MiB).
+const MAX_EXPANDED_LEN: usize = 1 << 20;
 /// How deep `(?&name)` references may nest.
 const MAX_DEF_DEPTH: usize = 8;
 const PRECISIONS: &[&str] = &["very-high", "high", "medium", "low"];
@@ -616,21 +618,45 @@ fn is_rule_id(s: &str) -> bool {
         })
 }
 
-/// Expands `(?&name)` references to `(?:<def>)`.
+/// Expands `(?&name)` references to `(?:<def>)`. The expansion is bounded
+/// while it is built ([`MAX_EXPANDED_LEN`]): defs referring to each other
+/// several times grow exponentially with the nesting depth, and a small rule
+/// file could otherwise ask for gigabytes before any regex size check runs.
 fn expand(
     defs: &BTreeMap<String, Spanned<String>>,
     pattern: &str,
     depth: usize,
 ) -> Result<String, String> {
+    let mut out = String::with_capacity(pattern.len().min(MAX_EXPANDED_LEN));
+    expand_into(defs, pattern, depth, &mut out)?;
+    Ok(out)
+}
+
+fn expand_into(
+    defs: &BTreeMap<String, Spanned<String>>,
+    pattern: &str,
+    depth: usize,
+    out: &mut String,
+) -> Result<(), String> {
     if depth > MAX_DEF_DEPTH {
         return Err(format!(
             "`(?&…)` references nest deeper than {MAX_DEF_DEPTH} levels (a cycle?)"
         ));
     }
-    let mut out = String::with_capacity(pattern.len());
+    let push = |out: &mut String, s: &str| {
+        if out.len() + s.len() > MAX_EXPANDED_LEN {
+            Err(format!(
+                "the pattern expands to more than {} KiB once `(?&…)` references are replaced; use fewer or smaller references",
+                MAX_EXPANDED_LEN >> 10
+            ))
+        } else {
+            out.push_str(s);
+            Ok(())
+        }
+    };
     let mut rest = pattern;
     while let Some(pos) = rest.find("(?&") {
-        out.push_str(&rest[..pos]);
+        push(out, &rest[..pos])?;
         let after = &rest[pos + 3..];
         let end = after
             .find(')')
@@ -639,13 +665,12 @@ fn expand(
         let def = defs
             .get(name)
             .ok_or_else(|| format!("unknown def `{name}` in `(?&{name})`"))?;
-        out.push_str("(?:");
-        out.push_str(&expand(defs, def.get_ref(), depth + 1)?);
-        out.push(')');
+        push(out, "(?:")?;
+        expand_into(defs, def.get_ref(), depth + 1, out)?;
+        push(out, ")")?;
         rest = &after[end + 1..];
     }
-    out.push_str(rest);
-    Ok(out)
+    push(out, rest)
 }
 
 fn build_regex(
@@ -1259,6 +1284,19 @@ mod tests {
         assert!(expand(&defs, "(?&x", 0)
             .unwrap_err()
             .contains("unterminated"));
+    }
+
+    #[test]
+    fn fan_out_is_bounded_while_expanding() {
+        // Each def refers to the previous one 16 times: 16^7 copies of `a`.
+        let mut src = String::from("d0 = 'a'\n");
+        for i in 1..=7 {
+            let refs: String = (0..16).map(|_| format!("(?&d{})", i - 1)).collect();
+            src.push_str(&format!("d{i} = '{refs}'\n"));
+        }
+        let defs: BTreeMap<String, Spanned<String>> = toml::from_str(&src).unwrap();
+        let err = expand(&defs, "(?&d7)", 0).unwrap_err();
+        assert!(err.contains("expands to more than 1024 KiB"), "{err}");
     }
 
     #[test]

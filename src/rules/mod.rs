@@ -42,16 +42,35 @@ impl RuleSource {
     }
 
     /// Reads a rule file, or every `*.toml` file of a directory (sorted).
+    /// Only regular files of bounded size are read (a FIFO or device named
+    /// as a rules path is refused, never opened for a blocking read).
     pub fn read_path(path: &Path) -> Result<Vec<RuleSource>, Error> {
-        let err = |source: std::io::Error| Error::RulesPath {
-            path: path.display().to_string(),
-            source,
+        Self::read_path_confined(path, None)
+    }
+
+    /// [`RuleSource::read_path`] for a path named by a scanned tree: with
+    /// `confine`, the path and every file read from a directory must resolve
+    /// inside that canonical directory (a symlink leading out is refused).
+    pub fn read_path_confined(
+        path: &Path,
+        confine: Option<&Path>,
+    ) -> Result<Vec<RuleSource>, Error> {
+        let err = |p: &Path| {
+            let p = p.display().to_string();
+            move |source: std::io::Error| Error::RulesPath { path: p, source }
         };
-        let meta = std::fs::metadata(path).map_err(err)?;
+        let check = |p: &Path| -> Result<(), Error> {
+            if let Some(root) = confine {
+                crate::util::fs::confined(p, root).map_err(err(p))?;
+            }
+            Ok(())
+        };
+        check(path)?;
+        let meta = std::fs::metadata(path).map_err(err(path))?;
         let mut files = Vec::new();
         if meta.is_dir() {
-            for entry in std::fs::read_dir(path).map_err(err)? {
-                let p = entry.map_err(err)?.path();
+            for entry in std::fs::read_dir(path).map_err(err(path))? {
+                let p = entry.map_err(err(path))?.path();
                 if p.extension().is_some_and(|e| e == "toml") && p.is_file() {
                     files.push(p);
                 }
@@ -68,10 +87,8 @@ impl RuleSource {
         files
             .into_iter()
             .map(|p| {
-                let text = std::fs::read_to_string(&p).map_err(|source| Error::RulesPath {
-                    path: p.display().to_string(),
-                    source,
-                })?;
+                check(&p)?;
+                let text = crate::util::fs::read_settings_text(&p).map_err(err(&p))?;
                 Ok(RuleSource {
                     name: p.display().to_string(),
                     text,
@@ -105,13 +122,27 @@ impl RuleSet {
 
     /// Loads the default pack (unless `no_defaults`) plus the given paths.
     pub fn load_with(no_defaults: bool, extra: &[std::path::PathBuf]) -> Result<RuleSet, Error> {
+        Self::load_confined(no_defaults, extra, &[], None)
+    }
+
+    /// Loads the default pack (unless `no_defaults`), the user's paths, and
+    /// paths named by a scanned tree, which must stay inside `confine`.
+    pub fn load_confined(
+        no_defaults: bool,
+        user: &[std::path::PathBuf],
+        tree: &[std::path::PathBuf],
+        confine: Option<&Path>,
+    ) -> Result<RuleSet, Error> {
         let mut sources = if no_defaults {
             Vec::new()
         } else {
             RuleSource::defaults()
         };
-        for p in extra {
+        for p in user {
             sources.extend(RuleSource::read_path(p)?);
+        }
+        for p in tree {
+            sources.extend(RuleSource::read_path_confined(p, confine)?);
         }
         Ok(RuleSet::load(sources)?)
     }

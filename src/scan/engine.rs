@@ -302,6 +302,11 @@ fn run_rule(
         if !ok {
             return false;
         }
+        // The cap is only "hit" when a further hit survives every filter:
+        // truncation must mean something was left out.
+        if count >= opts.max_matches_per_rule {
+            return true;
+        }
         let focus = secret.map_or(whole.clone(), |s| s.range());
         match contexts::judge_all(view, &rule.matcher.context, focus.clone()) {
             Verdict::Accept => {}
@@ -357,9 +362,6 @@ fn run_rule(
             fix_blocked,
         });
         count += 1;
-        if count >= opts.max_matches_per_rule {
-            return true;
-        }
     }
     false
 }
@@ -399,9 +401,12 @@ pub fn scan_content(
         };
     }
     let hits = group_by_line(content, hits);
-    let mut secrets: Vec<Range<usize>> = hits.iter().filter_map(|h| h.secret.clone()).collect();
-    secrets.sort_by_key(|r| (r.start, r.end));
-    secrets.dedup();
+    let secrets: Vec<Range<usize>> = if opts.show_secrets {
+        Vec::new()
+    } else {
+        let reported: Vec<Range<usize>> = hits.iter().filter_map(|h| h.secret.clone()).collect();
+        super::redact::redaction_ranges(content, &shown_lines(content, &hits), &reported)
+    };
     let mut cursor = Cursor::new(content);
     // Edits may lie before their finding's focus: a second cursor keeps both
     // query sequences (nearly) monotonic.
@@ -497,6 +502,7 @@ pub fn scan_content(
                 suppression,
                 commit: None,
                 occurrences: h.count,
+                file: None,
             }
         })
         .collect();
@@ -559,6 +565,20 @@ fn group_by_line(content: &[u8], mut hits: Vec<Hit>) -> Vec<Hit> {
         }
     }
     out
+}
+
+/// The distinct lines findings are shown on (hits are in offset order, so
+/// consecutive hits on one long line share one bounds computation).
+fn shown_lines(content: &[u8], hits: &[Hit]) -> Vec<Range<usize>> {
+    let mut lines: Vec<Range<usize>> = Vec::new();
+    for h in hits {
+        let at = h.focus.start;
+        if lines.last().is_some_and(|l| l.start <= at && at <= l.end) {
+            continue;
+        }
+        lines.push(location::line_bounds(content, at));
+    }
+    lines
 }
 
 /// For a match that spans lines, the line where it ends (an inline

@@ -249,7 +249,7 @@ mod tests {
         let s1 = 2..12;
         let s2 = 15..25;
         let snip = snippet(text, s2.clone(), &[s1, s2], false);
-        assert_eq!(snip.text, "A=4dR****** B=Zq8******");
+        assert_eq!(snip.text, "A=****** B=******");
         assert_eq!(
             &snip
                 .text
@@ -257,7 +257,7 @@ mod tests {
                 .skip(snip.highlight_start)
                 .take(snip.highlight_len)
                 .collect::<String>(),
-            "Zq8******"
+            "******"
         );
         let secret = 15..25;
         let shown = snippet(text, 15..25, std::slice::from_ref(&secret), true);
@@ -278,7 +278,7 @@ mod tests {
             false,
         );
         assert!(snip.text.starts_with('…') && snip.text.ends_with('…'));
-        assert!(snip.text.contains("KEY=4dR******"));
+        assert!(snip.text.contains("KEY=******"));
         assert!(snip.text.chars().count() < 200);
     }
 

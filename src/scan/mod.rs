@@ -16,10 +16,13 @@ mod options;
 pub mod own;
 pub mod progress;
 pub mod read;
+pub mod redact;
 pub mod view;
 
 pub use engine::{fingerprint, FileScan};
-pub use options::{ScanOptions, DEFAULT_MAX_FILE_SIZE, DEFAULT_MAX_MATCHES_PER_RULE};
+pub use options::{
+    ScanOptions, DEFAULT_MAX_FILE_SIZE, DEFAULT_MAX_FINDINGS, DEFAULT_MAX_MATCHES_PER_RULE,
+};
 
 use crate::finding::{
     Finding, Judge, MentionStats, NoJudge, ScanStats, SilentMention, SkipReason, Skipped,
@@ -30,8 +33,32 @@ use crate::source::{Content, Event, Item, Source};
 use progress::Counters;
 use rayon::prelude::*;
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
+
+/// The run's cap on findings kept, shared by the workers: findings beyond it
+/// are dropped as they are produced (memory stays bounded) and counted.
+struct Budget {
+    max: usize,
+    kept: AtomicUsize,
+    dropped: AtomicU64,
+}
+
+impl Budget {
+    fn trim(&self, findings: &mut Vec<Finding>) {
+        if findings.is_empty() {
+            return;
+        }
+        let n = findings.len();
+        let before = self.kept.fetch_add(n, Ordering::Relaxed);
+        let room = self.max.saturating_sub(before);
+        if room < n {
+            findings.truncate(room);
+            self.dropped.fetch_add((n - room) as u64, Ordering::Relaxed);
+        }
+    }
+}
 
 /// Up to this many items (when the source knows its size) are scanned on the
 /// calling thread: a pre-commit run of a few files would spend more time
@@ -146,16 +173,22 @@ impl Scanner {
     /// the caller, which knows the run's baseline file).
     pub fn run<S: Source>(&self, source: &S) -> ScanOutput {
         let started = Instant::now();
+        let budget = Budget {
+            max: self.options.max_findings,
+            kept: AtomicUsize::new(0),
+            dropped: AtomicU64::new(0),
+        };
         let outcomes = match source.len_hint() {
             Some(n) if n <= INLINE_ITEMS => {
                 let mut worker = self.worker(source);
                 let mut outcomes = Vec::new();
-                source.feed(&mut |ev| outcomes.push(self.handle(source, &mut worker, ev)));
+                source.feed(&mut |ev| outcomes.push(self.handle(source, &mut worker, ev, &budget)));
                 outcomes
             }
-            _ => self.run_parallel(source),
+            _ => self.run_parallel(source, &budget),
         };
         let mut out = ScanOutput::default();
+        out.stats.dropped_findings = budget.dropped.load(Ordering::Relaxed);
         let mut found = Vec::new();
         for o in outcomes {
             match o {
@@ -197,7 +230,7 @@ impl Scanner {
         out
     }
 
-    fn run_parallel<S: Source>(&self, source: &S) -> Vec<Outcome> {
+    fn run_parallel<S: Source>(&self, source: &S, budget: &Budget) -> Vec<Outcome> {
         let work = || {
             let (tx, rx) = std::sync::mpsc::sync_channel::<Event>(4096);
             std::thread::scope(|s| {
@@ -210,7 +243,10 @@ impl Scanner {
                 });
                 rx.into_iter()
                     .par_bridge()
-                    .map_init(|| self.worker(source), |w, ev| self.handle(source, w, ev))
+                    .map_init(
+                        || self.worker(source),
+                        |w, ev| self.handle(source, w, ev, budget),
+                    )
                     .collect()
             })
         };
@@ -233,11 +269,20 @@ impl Scanner {
         }
     }
 
-    fn handle<S: Source>(&self, source: &S, w: &mut Worker<S::Local>, ev: Event) -> Outcome {
-        let outcome = match ev {
+    fn handle<S: Source>(
+        &self,
+        source: &S,
+        w: &mut Worker<S::Local>,
+        ev: Event,
+        budget: &Budget,
+    ) -> Outcome {
+        let mut outcome = match ev {
             Event::Skip(s) => Outcome::Skipped(s),
             Event::Item(item) => self.scan_item(source, w, item),
         };
+        if let Outcome::Scanned { findings, .. } = &mut outcome {
+            budget.trim(findings);
+        }
         if let Some(p) = &self.progress {
             match &outcome {
                 Outcome::Scanned {
@@ -297,7 +342,7 @@ impl Scanner {
         if let Some(what) = own::sniff(content) {
             return skipped(SkipReason::KeysweepReport, format!("{what}, not scanned"));
         }
-        let fs = engine::scan_content(
+        let mut fs = engine::scan_content(
             &self.rules,
             &item.display,
             item.kind,
@@ -306,6 +351,11 @@ impl Scanner {
             &*self.judge,
             &mut w.scratch,
         );
+        if let Content::File(path) = &item.content {
+            for f in &mut fs.findings {
+                f.file = Some(path.clone());
+            }
+        }
         Outcome::Scanned {
             tag: item.tag,
             findings: fs.findings,

@@ -320,7 +320,13 @@ fn walk_root(root: &Path, opts: &WalkOptions, sink: &mut dyn FnMut(Event)) {
             continue;
         }
         let display = display_for(root, &abs_root, entry.path());
-        if ft.is_file() {
+        if crate::util::fs::is_temp_name(entry.file_name()) {
+            sink(Event::Skip(Skipped {
+                path: display,
+                reason: SkipReason::KeysweepTemp,
+                detail: "a temporary file left by an interrupted keysweep run; `keysweep fix --write` removes stale ones".into(),
+            }));
+        } else if ft.is_file() {
             sink(file_item(entry.path().to_path_buf(), display));
         } else if ft.is_symlink() {
             sink(Event::Skip(Skipped {
@@ -465,13 +471,22 @@ fn find_git_root(start: &Path) -> Option<PathBuf> {
         .map(Path::to_path_buf)
 }
 
+/// Largest ignore file read (1 MiB); a larger one is left out.
+const MAX_IGNORE_FILE: u64 = 1 << 20;
+
+/// Whether `p` is an ignore file keysweep reads: a regular file, not a
+/// symlink (which could point anywhere, e.g. at a device), of bounded size.
+pub fn is_plain_ignore_file(p: &Path) -> bool {
+    std::fs::symlink_metadata(p).is_ok_and(|m| m.is_file() && m.len() <= MAX_IGNORE_FILE)
+}
+
 /// Builds the matchers for one directory's ignore files; `None` when it has none.
 fn load_ignores(dir: &Path, git_root: Option<&Path>, inside_repo: bool) -> Option<Ignores> {
     let build = |files: &[PathBuf]| -> Option<Gitignore> {
         let mut builder = GitignoreBuilder::new(dir);
         let mut any = false;
         for p in files {
-            if p.is_file() {
+            if is_plain_ignore_file(p) {
                 // A malformed line is skipped by the builder with an error we
                 // cannot attach to a finding; the rest of the file still applies.
                 let _ = builder.add(p);

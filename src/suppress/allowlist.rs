@@ -8,8 +8,11 @@ pub struct AllowValue {
     pub rule: Option<String>,
     /// The compiled pattern.
     pub regex: regex::bytes::Regex,
-    /// The pattern as written (reported as the suppression reason).
+    /// The pattern as written. Never printed: a pattern may be a literal
+    /// value (`'^4dR9xK2pQz$'`), and the justification is uploaded with SARIF.
     pub pattern: String,
+    /// 1-based line of the pattern in keysweep.toml (named in the reason).
+    pub line: usize,
 }
 
 impl AllowValue {
@@ -22,11 +25,15 @@ impl AllowValue {
         rule_ok && self.regex.is_match(value)
     }
 
-    /// Human description used as the suppression justification.
+    /// Human description used as the suppression justification: where the
+    /// pattern is, never the pattern itself.
     pub fn describe(&self) -> String {
         match &self.rule {
-            Some(r) => format!("keysweep.toml allowlist for {r}: {}", self.pattern),
-            None => format!("keysweep.toml allowlist: {}", self.pattern),
+            Some(r) => format!(
+                "keysweep.toml allowlist for {r} (pattern on line {})",
+                self.line
+            ),
+            None => format!("keysweep.toml allowlist (pattern on line {})", self.line),
         }
     }
 }

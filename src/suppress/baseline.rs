@@ -10,18 +10,38 @@
 //! works whichever directory keysweep runs from. The raw secret is never
 //! written; entries are sorted and the file carries no timestamp or tool
 //! version, so it diffs cleanly and does not churn.
+//!
+//! Version 2 stores no plain hash of a value: an entry's `hash` is
+//! PBKDF2-HMAC-SHA256 of the finding's value hash, with a random salt kept in
+//! the file (`kdf`) and [`KDF_ITERATIONS`] iterations, so recovering a short
+//! value (a 10-character legacy key) from a committed baseline costs more
+//! than 10^22 SHA-256 computations. Only findings whose path and rule have an
+//! entry are hashed when matching, once per distinct value. Version 1 files
+//! (plain SHA-256) are still read and matched; `keysweep baseline` rewrites
+//! them as version 2 (the old hashes are the KDF's input, so nothing is
+//! lost).
 
 use crate::error::{shared_source, Error, ProblemKind, SourceProblem};
 use crate::finding::Finding;
 use crate::util::paths::{display_path, normalise, normalised_absolute};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use std::cell::RefCell;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
 /// `format` value of a baseline file.
 pub const FORMAT: &str = "keysweep-baseline";
 /// Current baseline schema version.
-pub const VERSION: u32 = 1;
+pub const VERSION: u32 = 2;
+/// The version with plain SHA-256 value hashes, still read.
+pub const LEGACY_VERSION: u32 = 1;
+/// KDF of version 2 files.
+pub const KDF_ALGORITHM: &str = "pbkdf2-hmac-sha256";
+/// PBKDF2 iterations written into new baselines (each costs two SHA-256
+/// compressions).
+pub const KDF_ITERATIONS: u32 = 20_000;
+/// Iterations accepted when reading (a hostile file must not stall a scan).
+const KDF_ITERATIONS_RANGE: std::ops::RangeInclusive<u32> = 1_000..=1_000_000;
 /// Default file name.
 pub const DEFAULT_FILE: &str = "keysweep-baseline.json";
 
@@ -31,7 +51,81 @@ pub const DEFAULT_FILE: &str = "keysweep-baseline.json";
 struct BaselineFile {
     format: String,
     version: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    kdf: Option<KdfSpec>,
     entries: Vec<Entry>,
+}
+
+/// The `kdf` object of a version 2 file.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct KdfSpec {
+    algorithm: String,
+    iterations: u32,
+    /// Hex.
+    salt: String,
+}
+
+/// How entry hashes are derived from finding value hashes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Kdf {
+    iterations: u32,
+    salt: Vec<u8>,
+}
+
+impl Kdf {
+    fn fresh() -> Kdf {
+        let mut salt = vec![0u8; 16];
+        if getrandom::fill(&mut salt).is_err() {
+            // No OS randomness (never seen on supported systems): a salt
+            // unique to this moment and process still defeats precomputation.
+            use sha2::{Digest, Sha256};
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_nanos());
+            let mut h = Sha256::new();
+            h.update(now.to_le_bytes());
+            h.update(std::process::id().to_le_bytes());
+            salt = h.finalize()[..16].to_vec();
+        }
+        Kdf {
+            iterations: KDF_ITERATIONS,
+            salt,
+        }
+    }
+
+    fn derive(&self, value_hash: &str) -> String {
+        let mut out = [0u8; 32];
+        pbkdf2::pbkdf2_hmac::<sha2::Sha256>(
+            value_hash.as_bytes(),
+            &self.salt,
+            self.iterations,
+            &mut out,
+        );
+        hex(&out)
+    }
+
+    fn spec(&self) -> KdfSpec {
+        KdfSpec {
+            algorithm: KDF_ALGORITHM.into(),
+            iterations: self.iterations,
+            salt: hex(&self.salt),
+        }
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn unhex(s: &str) -> Option<Vec<u8>> {
+    if !s.len().is_multiple_of(2) {
+        return None;
+    }
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
+        .collect()
 }
 
 /// One accepted finding (or several identical ones in one file).
@@ -63,6 +157,12 @@ pub struct Baseline {
     base_dir: PathBuf,
     /// Key → number of accepted identical findings.
     entries: BTreeMap<Key, usize>,
+    /// (path, rule id) of every entry: a finding elsewhere is not hashed.
+    scopes: BTreeSet<(String, String)>,
+    /// `None` for a version 1 file (entry hashes are plain value hashes).
+    kdf: Option<Kdf>,
+    /// Value hash → entry hash, computed once per distinct value.
+    cache: RefCell<HashMap<String, String>>,
     /// File name for messages and suppression reasons.
     name: String,
 }
@@ -74,17 +174,24 @@ impl Baseline {
         Baseline {
             base_dir: abs.parent().map_or_else(PathBuf::new, Path::to_path_buf),
             entries: BTreeMap::new(),
+            scopes: BTreeSet::new(),
+            kdf: Some(Kdf::fresh()),
+            cache: RefCell::new(HashMap::new()),
             name: file.display().to_string(),
         }
     }
 
     /// Reads a baseline file; a malformed one is an error pointing into it.
     pub fn load(file: &Path) -> Result<Baseline, Error> {
-        let text = std::fs::read_to_string(file).map_err(|source| Error::Read {
-            what: "baseline",
-            path: file.display().to_string(),
-            source,
-        })?;
+        // A committed symlink must not turn the baseline into a way of
+        // printing another file of the machine in a diagnostic.
+        let text = crate::util::fs::link_stays_beside(file)
+            .and_then(|()| crate::util::fs::read_settings_text(file))
+            .map_err(|source| Error::Read {
+                what: "baseline",
+                path: file.display().to_string(),
+                source,
+            })?;
         Self::parse(file, &text)
     }
 
@@ -109,21 +216,96 @@ impl Baseline {
                 offset_of(text, e.line(), e.column()),
             )
         })?;
-        if doc.format != FORMAT || doc.version != VERSION {
+        if doc.format != FORMAT || !(doc.version == VERSION || doc.version == LEGACY_VERSION) {
             return Err(problem(
                 format!(
-                    "not a keysweep baseline version {VERSION} (format `{}`, version {})",
+                    "not a keysweep baseline version {VERSION} or {LEGACY_VERSION} (format `{}`, version {})",
                     doc.format, doc.version
                 ),
                 Some(0),
             ));
         }
+        let kdf_at = text.find("\"kdf\"").or(Some(0));
+        let kdf = match (doc.version, doc.kdf) {
+            (LEGACY_VERSION, None) => None,
+            (LEGACY_VERSION, Some(_)) => {
+                return Err(problem("a version 1 baseline has no `kdf`".into(), kdf_at))
+            }
+            (_, None) => {
+                return Err(problem(
+                    format!("a version {VERSION} baseline needs `kdf`"),
+                    Some(0),
+                ))
+            }
+            (_, Some(k)) => {
+                let salt = unhex(&k.salt).filter(|s| (8..=64).contains(&s.len()));
+                match salt {
+                    Some(salt)
+                        if k.algorithm == KDF_ALGORITHM
+                            && KDF_ITERATIONS_RANGE.contains(&k.iterations) =>
+                    {
+                        Some(Kdf {
+                            iterations: k.iterations,
+                            salt,
+                        })
+                    }
+                    _ => {
+                        return Err(problem(
+                            format!(
+                                "`kdf` must be {KDF_ALGORITHM} with {} to {} iterations and a hex salt of 8 to 64 bytes",
+                                KDF_ITERATIONS_RANGE.start(),
+                                KDF_ITERATIONS_RANGE.end()
+                            ),
+                            kdf_at,
+                        ))
+                    }
+                }
+            }
+        };
         let mut b = Baseline::empty(file);
         b.name = name;
+        b.kdf = kdf;
         for e in doc.entries {
+            b.scopes.insert((e.path.clone(), e.rule_id.clone()));
             *b.entries.entry((e.path, e.rule_id, e.hash)).or_insert(0) += e.count.max(1);
         }
         Ok(b)
+    }
+
+    /// Whether the file was a version 1 baseline (plain value hashes);
+    /// writing it back upgrades it.
+    pub fn is_legacy(&self) -> bool {
+        self.kdf.is_none()
+    }
+
+    /// Rewrites a version 1 baseline's entries with a fresh salt: the old
+    /// plain hashes are exactly what the KDF takes, so no entry is lost.
+    fn upgrade(&mut self) {
+        if self.kdf.is_some() {
+            return;
+        }
+        let kdf = Kdf::fresh();
+        self.entries = std::mem::take(&mut self.entries)
+            .into_iter()
+            .map(|((p, r, h), n)| ((p, r, kdf.derive(&h)), n))
+            .collect();
+        self.kdf = Some(kdf);
+        self.cache.borrow_mut().clear();
+    }
+
+    /// The entry hash of a finding's value hash (cached per value).
+    fn entry_hash(&self, value_hash: &str) -> String {
+        let Some(kdf) = &self.kdf else {
+            return value_hash.to_string();
+        };
+        if let Some(h) = self.cache.borrow().get(value_hash) {
+            return h.clone();
+        }
+        let h = kdf.derive(value_hash);
+        self.cache
+            .borrow_mut()
+            .insert(value_hash.to_string(), h.clone());
+        h
     }
 
     /// File name as given (used in suppression reasons).
@@ -141,19 +323,29 @@ impl Baseline {
         self.entries.is_empty()
     }
 
-    /// The key of `finding`, whose relative path is relative to `origin`.
-    pub fn key(&self, finding: &Finding, origin: &Path) -> Key {
+    /// The baseline path of `finding`, whose relative path is relative to
+    /// `origin`.
+    fn path_of(&self, finding: &Finding, origin: &Path) -> String {
         let p = Path::new(&finding.path);
         let abs = if p.is_absolute() {
             normalise(p)
         } else {
             normalise(&origin.join(p))
         };
-        let path = match abs.strip_prefix(&self.base_dir) {
+        match abs.strip_prefix(&self.base_dir) {
             Ok(rel) => display_path(rel),
             Err(_) => display_path(&abs),
-        };
-        (path, finding.rule_id.clone(), finding.match_hash.clone())
+        }
+    }
+
+    /// The key of `finding`, whose relative path is relative to `origin`
+    /// (computing the KDF of its value).
+    pub fn key(&self, finding: &Finding, origin: &Path) -> Key {
+        (
+            self.path_of(finding, origin),
+            finding.rule_id.clone(),
+            self.entry_hash(&finding.match_hash),
+        )
     }
 
     /// A matcher that hands out each accepted finding once.
@@ -171,6 +363,7 @@ impl Baseline {
         findings: impl IntoIterator<Item = &'a Finding>,
         origin: &Path,
     ) -> usize {
+        self.upgrade();
         let found = self.count(findings, origin);
         let mut added = 0;
         for (k, n) in found {
@@ -180,6 +373,7 @@ impl Baseline {
                 *have = n;
             }
         }
+        self.rescope();
         added
     }
 
@@ -190,6 +384,7 @@ impl Baseline {
         findings: impl IntoIterator<Item = &'a Finding>,
         origin: &Path,
     ) -> usize {
+        self.upgrade();
         let found = self.count(findings, origin);
         let mut dropped = 0;
         self.entries.retain(|k, n| {
@@ -198,7 +393,16 @@ impl Baseline {
             *n = keep;
             keep > 0
         });
+        self.rescope();
         dropped
+    }
+
+    fn rescope(&mut self) {
+        self.scopes = self
+            .entries
+            .keys()
+            .map(|(p, r, _)| (p.clone(), r.clone()))
+            .collect();
     }
 
     fn count<'a>(
@@ -217,7 +421,12 @@ impl Baseline {
     pub fn to_json(&self) -> String {
         let doc = BaselineFile {
             format: FORMAT.into(),
-            version: VERSION,
+            version: if self.kdf.is_some() {
+                VERSION
+            } else {
+                LEGACY_VERSION
+            },
+            kdf: self.kdf.as_ref().map(Kdf::spec),
             entries: self
                 .entries
                 .iter()
@@ -248,7 +457,20 @@ pub struct Matcher<'a> {
 impl Matcher<'_> {
     /// True (and uses up one accepted occurrence) when `finding` is accepted.
     pub fn take(&mut self, finding: &Finding, origin: &Path) -> bool {
-        let key = self.baseline.key(finding, origin);
+        let path = self.baseline.path_of(finding, origin);
+        // Only a finding whose path and rule have an entry costs a KDF.
+        if !self
+            .baseline
+            .scopes
+            .contains(&(path.clone(), finding.rule_id.clone()))
+        {
+            return false;
+        }
+        let key = (
+            path,
+            finding.rule_id.clone(),
+            self.baseline.entry_hash(&finding.match_hash),
+        );
         match self.remaining.get_mut(&key) {
             Some(n) if *n > 0 => {
                 *n -= 1;
@@ -297,5 +519,66 @@ mod tests {
         )
         .unwrap();
         assert_eq!(b.len(), 2);
+        assert!(b.is_legacy());
+        // Version 2 needs a sane kdf.
+        for kdf in [
+            "",
+            r#","kdf":{"algorithm":"md5","iterations":20000,"salt":"00112233445566778899aabbccddeeff"}"#,
+            r#","kdf":{"algorithm":"pbkdf2-hmac-sha256","iterations":4000000000,"salt":"00112233445566778899aabbccddeeff"}"#,
+            r#","kdf":{"algorithm":"pbkdf2-hmac-sha256","iterations":20000,"salt":"xy"}"#,
+        ] {
+            let text = format!(r#"{{"format":"keysweep-baseline","version":2{kdf},"entries":[]}}"#);
+            assert!(Baseline::parse(p, &text).is_err(), "{text}");
+        }
+    }
+
+    #[test]
+    fn version_2_stores_no_plain_hash_and_round_trips() {
+        let dir = std::env::temp_dir();
+        let mut f = crate::finding::Finding {
+            rule_id: "r".into(),
+            severity: crate::finding::Severity::High,
+            path: "a.env".into(),
+            location: crate::finding::Location {
+                line: 1,
+                column: 1,
+                end_line: 1,
+                end_column: 2,
+                byte_start: 0,
+                byte_end: 1,
+            },
+            snippet: crate::finding::Snippet {
+                text: String::new(),
+                highlight_start: 0,
+                highlight_len: 1,
+            },
+            secret: None,
+            fingerprint: String::new(),
+            fix: None,
+            match_hash: crate::finding::secret_hash("4dR9xK2pQz"),
+            suppression: None,
+            occurrences: 1,
+            commit: None,
+            file: None,
+        };
+        let mut b = Baseline::empty(&dir.join("b.json"));
+        assert_eq!(b.accept([&f], &dir), 1);
+        let text = b.to_json();
+        assert!(text.contains("\"version\": 2") && text.contains(KDF_ALGORITHM));
+        assert!(!text.contains(&f.match_hash));
+        let back = Baseline::parse(&dir.join("b.json"), &text).unwrap();
+        assert!(back.matcher().take(&f, &dir));
+        f.match_hash = crate::finding::secret_hash("other");
+        assert!(!back.matcher().take(&f, &dir));
+        // A version 1 file matches by plain hash and upgrades on update.
+        let v1 = format!(
+            r#"{{"format":"keysweep-baseline","version":1,"entries":[{{"path":"a.env","rule_id":"r","hash":"{}"}}]}}"#,
+            f.match_hash
+        );
+        let mut old = Baseline::parse(&dir.join("b.json"), &v1).unwrap();
+        assert!(old.matcher().take(&f, &dir));
+        assert_eq!(old.accept([&f], &dir), 0);
+        assert!(!old.is_legacy() && !old.to_json().contains(&f.match_hash));
+        assert!(old.matcher().take(&f, &dir));
     }
 }

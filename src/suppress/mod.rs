@@ -128,6 +128,7 @@ mod tests {
             match_hash: hash.into(),
             suppression: None,
             commit: None,
+            file: None,
             fix: None,
             occurrences: 1,
         }
@@ -142,6 +143,7 @@ mod tests {
                     rule: None,
                     regex: regex::bytes::Regex::new("^ok$").unwrap(),
                     pattern: "^ok$".into(),
+                    line: 1,
                 }],
             },
         };

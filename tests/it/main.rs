@@ -14,4 +14,5 @@ mod reports;
 mod robust;
 mod rules;
 mod scan;
+mod security;
 mod workflow;

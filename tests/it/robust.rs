@@ -203,7 +203,7 @@ fn crlf_lines_report_the_value_without_the_carriage_return() {
     let r = scan_json(dir.path(), &["."], &[]);
     assert_eq!(only_position(&r), (2, 5, 15));
     let snippet = findings(&r)[0]["snippet"]["text"].as_str().unwrap();
-    assert_eq!(snippet, "KEY=Ab3******");
+    assert_eq!(snippet, "KEY=******");
 }
 
 #[test]
@@ -248,7 +248,7 @@ fn a_single_ten_megabyte_line_is_capped_by_default_and_scanned_when_allowed() {
     let snippet = findings(&r)[0]["snippet"]["text"].as_str().unwrap();
     assert!(snippet.chars().count() < 300, "{}", snippet.len());
     assert!(snippet.starts_with('…') && snippet.ends_with('…'));
-    assert!(snippet.contains("KEY=Ab3******"), "{snippet}");
+    assert!(snippet.contains("KEY=******"), "{snippet}");
 }
 
 #[test]

@@ -300,7 +300,7 @@ fn human_report_shows_location_line_rule_and_migration() {
         "{out}"
     );
     assert!(out.contains("localstack.api-key.leaked"), "{out}");
-    assert!(out.contains("LOCALSTACK_API_KEY=7tQ******"), "{out}");
+    assert!(out.contains("LOCALSTACK_API_KEY=******"), "{out}");
     assert!(out.contains("after:"), "{out}");
     assert!(out.contains("keysweep: 1 finding (1 high)"), "{out}");
     assert!(out.contains("scanned 1 file"), "{out}");

@@ -15,8 +15,11 @@ use std::collections::{BinaryHeap, HashMap, HashSet};
 /// A commit that introduced at least one blob, with what the walk needs later.
 #[derive(Debug, Clone)]
 pub struct CommitRec {
-    /// The commit id.
+    /// The commit id (for an object a ref points at directly, that object).
     pub id: ObjectId,
+    /// For a tree or blob a ref points at directly (not through a commit):
+    /// the ref's name, which stands in for the commit message.
+    pub label: Option<String>,
 }
 
 /// Where a blob appeared: a commit (index into [`Index::commits`]) and a path
@@ -190,7 +193,10 @@ pub fn walk(repo: &gix::Repository, tips: &[ObjectId], hidden: &HashSet<ObjectId
                 if blobs.is_empty() {
                     continue;
                 }
-                index.commits.push(CommitRec { id: node.id });
+                index.commits.push(CommitRec {
+                    id: node.id,
+                    label: None,
+                });
                 for (path, blob) in blobs {
                     index.record(blob, commit, &path);
                 }
@@ -199,6 +205,42 @@ pub fn walk(repo: &gix::Repository, tips: &[ObjectId], hidden: &HashSet<ObjectId
         }
     }
     index
+}
+
+/// Records the trees and blobs refs point at directly (`git tag t
+/// <tree-or-blob>`), which no commit reaches: each counts as one more
+/// introduction, after every commit. A blob is reported under the ref's
+/// name; a tree's blobs under their paths in it.
+pub fn record_tagged(
+    repo: &gix::Repository,
+    index: &mut Index,
+    tagged: &[(String, ObjectId, bool)],
+) {
+    let mut differ = TreeDiff::default();
+    for (name, id, is_tree) in tagged {
+        let commit = index.commits.len() as u32;
+        let blobs = if *is_tree {
+            match differ.added(repo, None, *id) {
+                Ok(b) => b,
+                Err(e) => {
+                    index.unreadable.push((*id, e));
+                    continue;
+                }
+            }
+        } else {
+            vec![(name.as_bytes().to_vec(), *id)]
+        };
+        if blobs.is_empty() {
+            continue;
+        }
+        index.commits.push(CommitRec {
+            id: *id,
+            label: Some(name.clone()),
+        });
+        for (path, blob) in blobs {
+            index.record(blob, commit, &path);
+        }
+    }
 }
 
 /// The (path, blob) pairs `node` introduced: present in its tree but not at

@@ -87,7 +87,7 @@ impl HistorySource {
         is_excluded: &dyn Fn(&Path) -> bool,
     ) -> Result<HistorySource, Error> {
         let started = Instant::now();
-        let mut repo = gix::discover(&opts.repo).map_err(|e| history_error(&opts.repo, e))?;
+        let mut repo = gix::discover(&opts.repo).map_err(|e| open_error(&opts.repo, e))?;
         // Trees of parents are read again when their children are compared.
         repo.object_cache_size_if_unset(16 << 20);
         let tips = tips(&repo, opts)?;
@@ -95,7 +95,19 @@ impl HistorySource {
             Some(rev) => graph::ancestors(&repo, &[resolve(&repo, opts, rev, "--since")?]),
             None => HashSet::new(),
         };
-        let index = graph::walk(&repo, &tips, &hidden);
+        let mut index = graph::walk(&repo, &tips.commits, &hidden);
+        graph::record_tagged(&repo, &mut index, &tips.tagged);
+        // Fail closed: a commit or tree that cannot be read hides everything
+        // below it. (Missing blobs are counted skips: the run is incomplete.)
+        if let Some((id, reason)) = index.unreadable.first() {
+            return Err(history_error(
+                &opts.repo,
+                format!(
+                    "{} commit(s) or tree(s) cannot be read, e.g. {id}: {reason}; the history cannot be scanned completely",
+                    index.unreadable.len()
+                ),
+            ));
+        }
         let walk_ms = started.elapsed().as_millis() as u64;
         let (info, root) = history_stats(&repo, &index);
         let excluded: Vec<bool> = index
@@ -243,13 +255,24 @@ fn resolve(
         .map_err(|e| history_error(&opts.repo, format!("{flag} {rev}: {e}")))
 }
 
-/// The commits to start from: `--branch` revisions, or every ref that leads
-/// to a commit plus HEAD.
-fn tips(repo: &gix::Repository, opts: &HistoryOptions) -> Result<Vec<ObjectId>, Error> {
-    let mut tips = Vec::new();
+/// Where a history walk starts: commits, plus trees and blobs that refs
+/// point at directly (name, id, is a tree).
+struct Tips {
+    commits: Vec<ObjectId>,
+    tagged: Vec<(String, ObjectId, bool)>,
+}
+
+/// The commits to start from: `--branch` revisions, or every ref plus HEAD.
+/// A ref that cannot be resolved, or that points at an object that cannot be
+/// read, fails the scan: a history gate must not pass what it could not see.
+fn tips(repo: &gix::Repository, opts: &HistoryOptions) -> Result<Tips, Error> {
+    let mut tips = Tips {
+        commits: Vec::new(),
+        tagged: Vec::new(),
+    };
     if !opts.branches.is_empty() {
         for b in &opts.branches {
-            tips.push(resolve(repo, opts, b, "--branch")?);
+            tips.commits.push(resolve(repo, opts, b, "--branch")?);
         }
         return Ok(tips);
     }
@@ -257,24 +280,70 @@ fn tips(repo: &gix::Repository, opts: &HistoryOptions) -> Result<Vec<ObjectId>, 
         .references()
         .map_err(|e| history_error(&opts.repo, e))?;
     let refs = platform.all().map_err(|e| history_error(&opts.repo, e))?;
-    // A broken ref is skipped rather than failing the scan: everything else
-    // in the repository is still worth scanning.
-    for mut r in refs.flatten() {
-        if let Ok(id) = r.peel_to_id_in_place() {
-            let is_commit = repo
-                .find_header(id.detach())
-                .is_ok_and(|h| h.kind() == gix::objs::Kind::Commit);
-            if is_commit {
-                tips.push(id.detach());
-            }
+    for r in refs {
+        let mut r = r.map_err(|e| history_error(&opts.repo, format!("cannot read a ref: {e}")))?;
+        let name = r.name().as_bstr().to_string();
+        let id = r
+            .peel_to_id_in_place()
+            .map_err(|e| history_error(&opts.repo, format!("ref {name} cannot be resolved: {e}")))?
+            .detach();
+        let kind = repo
+            .find_header(id)
+            .map_err(|e| {
+                history_error(
+                    &opts.repo,
+                    format!("ref {name} points at {id}, which cannot be read: {e}"),
+                )
+            })?
+            .kind();
+        match kind {
+            gix::objs::Kind::Commit => tips.commits.push(id),
+            gix::objs::Kind::Tree => tips.tagged.push((name, id, true)),
+            gix::objs::Kind::Blob => tips.tagged.push((name, id, false)),
+            gix::objs::Kind::Tag => {}
         }
     }
-    if let Ok(head) = repo.head_id() {
-        tips.push(head.detach());
+    // An unborn HEAD (a new repository) has no id; one naming a missing
+    // object is as broken as any other ref.
+    if let Ok(Some(id)) = repo.head().map(|h| h.id()) {
+        let id = id.detach();
+        repo.find_header(id).map_err(|e| {
+            history_error(
+                &opts.repo,
+                format!("HEAD points at {id}, which cannot be read: {e}"),
+            )
+        })?;
+        tips.commits.push(id);
     }
-    tips.sort();
-    tips.dedup();
+    tips.commits.sort();
+    tips.commits.dedup();
+    tips.tagged.sort();
+    tips.tagged.dedup();
     Ok(tips)
+}
+
+/// The error for a repository keysweep cannot open, with the likely reason
+/// when gix's own message would mislead (SHA-256 repositories fail while
+/// their configuration is read).
+fn open_error(path: &Path, e: impl std::fmt::Display) -> Error {
+    let sha256 = [path.join(".git").join("config"), path.join("config")]
+        .iter()
+        .filter_map(|p| crate::util::fs::read_regular(p, 1 << 20).ok())
+        .any(|cfg| {
+            let text = String::from_utf8_lossy(&cfg).to_ascii_lowercase();
+            text.lines().any(|l| {
+                let l: String = l.chars().filter(|c| !c.is_whitespace()).collect();
+                l == "objectformat=sha256"
+            })
+        });
+    if sha256 {
+        history_error(
+            path,
+            "the repository uses SHA-256 object ids (extensions.objectFormat = sha256), which keysweep cannot read yet",
+        )
+    } else {
+        history_error(path, e)
+    }
 }
 
 /// Splits every blob's introductions into scan units. What `scan_content`
@@ -386,6 +455,16 @@ fn dedupe(
             g.finding = f;
         }
     }
+    // Commit messages are printed in every format: mask the secrets the run
+    // found (by their hash, wherever they appear in a summary), credential
+    // literals and token look-alikes, unless the user asked to see secrets.
+    let exposed = groups
+        .values()
+        .any(|g| g.finding.secret.as_ref().is_some_and(|s| s.is_exposed()));
+    let hashes: HashSet<String> = groups
+        .values()
+        .filter_map(|g| g.finding.secret.as_ref().map(|s| s.hash().to_string()))
+        .collect();
     let mut meta: HashMap<u32, (String, String)> = HashMap::new();
     let mut buf = Vec::new();
     groups
@@ -395,7 +474,20 @@ fn dedupe(
             let id = index.commits[commit as usize].id;
             let (author_date, summary) = meta
                 .entry(commit)
-                .or_insert_with(|| commit_meta(repo, &id, &mut buf))
+                .or_insert_with(|| {
+                    let (date, summary) = match &index.commits[commit as usize].label {
+                        Some(name) => ("unknown".to_string(), format!("object named by {name}")),
+                        None => commit_meta(repo, &id, &mut buf),
+                    };
+                    // Redacted before it is cut: a cut value would no longer
+                    // be recognised.
+                    let summary = if exposed {
+                        summary
+                    } else {
+                        redact_summary(&summary, &hashes)
+                    };
+                    (date, crate::util::text::truncate_chars(&summary, 72))
+                })
                 .clone();
             let first = g.finding.path.clone();
             let mut paths = vec![first.clone()];
@@ -421,6 +513,25 @@ fn dedupe(
         .collect()
 }
 
+/// `summary` with every word whose value hash is in `hashes`, every literal
+/// after a credential-like name and every Auth Token look-alike masked.
+pub fn redact_summary(summary: &str, hashes: &HashSet<String>) -> String {
+    use crate::util::redact::{credential_literals, mask_ranges, token_shapes, words};
+    let mut ranges = credential_literals(summary.as_bytes());
+    ranges.extend(token_shapes(summary.as_bytes()));
+    for w in words(summary) {
+        let word = &summary[w.clone()];
+        let trimmed = word.trim_end_matches(['.', '!', '?']);
+        for candidate in [word, trimmed] {
+            if hashes.contains(&crate::finding::secret_hash(candidate)) {
+                ranges.push(w.start..w.start + candidate.len());
+                break;
+            }
+        }
+    }
+    mask_ranges(summary, &ranges, crate::finding::redact)
+}
+
 /// Author date (RFC 3339) and message summary of a commit; placeholders when
 /// the commit cannot be read or its date is malformed.
 fn commit_meta(repo: &gix::Repository, id: &ObjectId, buf: &mut Vec<u8>) -> (String, String) {
@@ -432,7 +543,7 @@ fn commit_meta(repo: &gix::Repository, id: &ObjectId, buf: &mut Vec<u8>) -> (Str
                 .map(|t| t.format(gix::date::time::format::ISO8601_STRICT))
                 .unwrap_or_else(|_| "unknown".to_string());
             let summary = c.message().summary().to_string();
-            (date, crate::util::text::truncate_chars(summary.trim(), 72))
+            (date, summary.trim().to_string())
         }
         Err(_) => ("unknown".to_string(), String::new()),
     }
@@ -468,9 +579,11 @@ fn history_stats(repo: &gix::Repository, index: &Index) -> (HistoryStats, PathBu
     (stats, root)
 }
 
-/// Removes `user:password@` from a URL: remotes sometimes embed tokens, and
-/// the URI ends up in SARIF files uploaded elsewhere.
+/// Removes `user:password@`, the query and the fragment from a URL: remotes
+/// sometimes embed tokens (`https://x:ghp_…@host/r`, `…/r.git?access_token=…`),
+/// and the URI ends up in SARIF files uploaded elsewhere.
 pub fn strip_credentials(url: &str) -> String {
+    let url = url.split(['?', '#']).next().unwrap_or_default();
     if let Some(scheme_end) = url.find("://") {
         let rest = &url[scheme_end + 3..];
         let authority_end = rest.find('/').unwrap_or(rest.len());
@@ -486,6 +599,19 @@ mod tests {
     use super::*;
 
     #[test]
+    fn summaries_are_redacted_by_value() {
+        let hashes: HashSet<String> = [crate::finding::secret_hash("4dR9xK2pQz")].into();
+        assert_eq!(
+            redact_summary("add key 4dR9xK2pQz.", &hashes),
+            "add key ******."
+        );
+        assert_eq!(
+            redact_summary("set LOCALSTACK_CI_KEY=Zq8mN3vL7w", &HashSet::new()),
+            "set LOCALSTACK_CI_KEY=******"
+        );
+    }
+
+    #[test]
     fn credentials_are_stripped_from_remote_urls() {
         assert_eq!(
             strip_credentials("https://x-access-token:ghp_abc@github.com/o/r.git"),
@@ -496,5 +622,9 @@ mod tests {
             "git@github.com:o/r.git"
         );
         assert_eq!(strip_credentials("ssh://git@host/p@x"), "ssh://host/p@x");
+        assert_eq!(
+            strip_credentials("https://host/o/r.git?access_token=ghp_x#frag"),
+            "https://host/o/r.git"
+        );
     }
 }
