@@ -15,6 +15,7 @@
 mod checksum;
 mod compile;
 pub mod embedded;
+mod gate;
 mod model;
 mod set;
 pub mod spec;
