@@ -192,4 +192,86 @@ mod tests {
         assert_eq!(gated(&rs, "nothing here"), Vec::<String>::new());
         assert_eq!(gated(&rs, "LocalStack"), vec!["a"]);
     }
+
+    /// Every slot whose keyword occurs (case-insensitively) in `text`, by a
+    /// plain search: what the gate must answer.
+    fn reference(rs: &RuleSet, text: &[u8]) -> Vec<bool> {
+        let lower = text.to_ascii_lowercase();
+        let has = |kws: &[String]| {
+            kws.is_empty()
+                || kws.iter().any(|k| {
+                    let k = k.to_ascii_lowercase();
+                    lower.windows(k.len()).any(|w| w == k.as_bytes())
+                })
+        };
+        rs.rules()
+            .iter()
+            .map(|r| has(&r.meta.keywords))
+            .chain(rs.entities().iter().map(|e| has(&e.keywords)))
+            .collect()
+    }
+
+    fn pack() -> &'static RuleSet {
+        static PACK: std::sync::OnceLock<RuleSet> = std::sync::OnceLock::new();
+        PACK.get_or_init(|| RuleSet::load(RuleSource::defaults()).expect("the default pack loads"))
+    }
+
+    #[test]
+    fn the_gate_opens_every_rule_on_its_examples() {
+        let rs = pack();
+        let mut active = Vec::new();
+        let texts = rs
+            .rules()
+            .iter()
+            .flat_map(|r| {
+                r.examples
+                    .iter()
+                    .map(|e| (e.text.clone(), Some(r.id().to_string()), e.must_match))
+            })
+            .chain(
+                rs.entities()
+                    .iter()
+                    .flat_map(|e| e.examples.iter().map(|x| (x.text.clone(), None, false))),
+            );
+        for (text, rule, must_match) in texts {
+            rs.gate(text.as_bytes(), &mut active);
+            assert_eq!(active, reference(rs, text.as_bytes()), "{text:?}");
+            if let (Some(id), true) = (rule, must_match) {
+                let i = rs.index_of(&id).expect("rule");
+                assert!(
+                    active[i],
+                    "{id} gated off on its must_match example {text:?}"
+                );
+            }
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn the_pack_gate_agrees_with_a_plain_search(
+            pieces in proptest::collection::vec(
+                (proptest::collection::vec(proptest::num::u8::ANY, 0..24), 0usize..64, 0usize..64, proptest::bool::ANY),
+                0..24,
+            ),
+        ) {
+            let rs = pack();
+            let keywords = rs.keywords();
+            // Random bytes around whole keywords and keyword fragments, in
+            // random case.
+            let mut text = Vec::new();
+            for (noise, which, cut, upper) in &pieces {
+                text.extend_from_slice(noise);
+                let k = keywords[which % keywords.len()].as_bytes();
+                let k = &k[..k.len() - cut % k.len().max(1) / 2];
+                if *upper {
+                    text.extend(k.iter().map(u8::to_ascii_uppercase));
+                } else {
+                    text.extend_from_slice(k);
+                }
+            }
+            let mut active = Vec::new();
+            rs.gate(&text, &mut active);
+            proptest::prop_assert_eq!(active, reference(rs, &text));
+        }
+    }
 }
