@@ -67,28 +67,34 @@ pub fn sniff(content: &[u8]) -> Option<&'static str> {
 #[derive(Debug, Clone, Default)]
 pub struct OwnFiles {
     files: Vec<OwnFile>,
+    /// Whether any own file exists as a regular file (only then can a walked
+    /// file be it under another name, through a hard link).
+    any_identity: bool,
 }
 
 /// One of the run's own files: normalised absolute path, identity (device,
-/// inode), and whether a walk could list it as a regular file (it is one,
-/// or does not exist yet).
+/// inode) when it exists as a regular file, and whether a walk could list
+/// it as a regular file (it is one, or does not exist yet).
 type OwnFile = (PathBuf, Option<(u64, u64)>, bool);
 
 impl OwnFiles {
     /// The run's own files (paths that do not exist yet are kept by path).
     pub fn new(paths: &[PathBuf]) -> OwnFiles {
+        let files: Vec<OwnFile> = paths
+            .iter()
+            .map(|p| {
+                let meta = std::fs::metadata(p).ok();
+                (
+                    crate::util::paths::normalised_absolute(p),
+                    meta.as_ref().filter(|m| m.is_file()).and_then(identity),
+                    meta.is_none_or(|m| m.is_file()),
+                )
+            })
+            .collect();
+        let any_identity = files.iter().any(|(_, i, _)| i.is_some());
         OwnFiles {
-            files: paths
-                .iter()
-                .map(|p| {
-                    let meta = std::fs::metadata(p).ok();
-                    (
-                        crate::util::paths::normalised_absolute(p),
-                        meta.as_ref().and_then(identity),
-                        meta.is_none_or(|m| m.is_file()),
-                    )
-                })
-                .collect(),
+            files,
+            any_identity,
         }
     }
 
@@ -97,14 +103,22 @@ impl OwnFiles {
         self.files.is_empty()
     }
 
-    /// Whether `path` is one of the run's own files.
+    /// Whether `path` is one of the run's own files. Called for every
+    /// scanned file: the common answer (another name, no existing own file)
+    /// costs neither a `stat` nor a path normalisation.
     pub fn contains(&self, path: &Path) -> bool {
         if self.files.is_empty() {
             return false;
         }
-        let id = std::fs::metadata(path).ok().and_then(|m| identity(&m));
-        if id.is_some() && self.files.iter().any(|(_, i, _)| *i == id) {
-            return true;
+        if self.any_identity {
+            let id = std::fs::metadata(path).ok().and_then(|m| identity(&m));
+            if id.is_some() && self.files.iter().any(|(_, i, _)| *i == id) {
+                return true;
+            }
+        }
+        let name = path.file_name();
+        if !self.files.iter().any(|(p, _, _)| p.file_name() == name) {
+            return false;
         }
         let abs = crate::util::paths::normalised_absolute(path);
         self.files.iter().any(|(p, _, _)| *p == abs)
