@@ -6,6 +6,10 @@
 #   bench/run.sh precommit    latency of a 5-file scan, as a pre-commit hook runs it
 #   bench/run.sh longline     thousands of findings on one multi-megabyte line
 #                             (the case that was once quadratic)
+#   bench/run.sh ratios       the three headline ratios, each from paired
+#                             (interleaved) runs: full tree and 5 files against
+#                             rg searching a secret alternation, and a history
+#                             scan against Kingfisher
 #
 # Environment:
 #   BENCH_TREE_MB       size of the generated tree in MB (default 500)
@@ -16,6 +20,9 @@
 #   BENCH_MAX_FILE      largest file copied into the tree, bytes (default 4 MiB)
 #   KEYSWEEP_BIN        time this keysweep binary instead of building one
 #                       (e.g. an older build, to compare before and after)
+#   BENCH_PAIRS         paired rounds per ratio (default 9; 5 files: 4x that)
+#   BENCH_HISTORY_REPO  repository whose history `ratios` scans (default: the
+#                       one bench/history.sh generates, built if missing)
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -68,6 +75,7 @@ cmdline() {
 }
 
 ROWS="$WORK/rows.tsv"
+ALT="$BENCH/secret-patterns.txt"
 
 # measure NAME BYTES IGNORE_EXIT RUNS CMD...
 # hyperfine for wall time (median), then one /usr/bin/time -v run for CPU and RSS.
@@ -241,6 +249,9 @@ run_tree() {
         rg -i -F --no-ignore --hidden -c --max-filesize "$MAX_FILE" --threads "$THREADS" \
         "${rg_kw[@]}" "$TREE"
 
+    measure rg-alt "$TREE_BYTES" 1 "$runs" \
+        rg -uu --threads "$THREADS" -n -f "$ALT" "$TREE"
+
     if [ "$PEERS" = 1 ]; then
         local kf
         if kf="$(find_kingfisher)"; then
@@ -297,21 +308,124 @@ run_tree() {
     printf '\nraw results: %s\n' "$RES"
 }
 
+
+# paired NAME RUNS: times the commands in the arrays PA and PB in alternating
+# rounds (A then B, then B then A, ...) after one warm-up round, and prints
+# each one's median wall time and the median of the per-round ratios A/B.
+# Interleaving puts both sides under the same background load.
+paired() {
+    local name="$1" runs="$2" i t0 t1 t2 out="$RES/pairs-$1.tsv"
+    : >"$out"
+    for ((i = 0; i <= runs; i++)); do
+        if ((i % 2 == 0)); then
+            t0=$EPOCHREALTIME; "${PA[@]}" >/dev/null 2>&1 || true
+            t1=$EPOCHREALTIME; "${PB[@]}" >/dev/null 2>&1 || true
+            t2=$EPOCHREALTIME
+            ((i > 0)) && printf '%s\t%s\n' "$(awk -v a="$t0" -v b="$t1" 'BEGIN{print b-a}')" \
+                "$(awk -v a="$t1" -v b="$t2" 'BEGIN{print b-a}')" >>"$out"
+        else
+            t0=$EPOCHREALTIME; "${PB[@]}" >/dev/null 2>&1 || true
+            t1=$EPOCHREALTIME; "${PA[@]}" >/dev/null 2>&1 || true
+            t2=$EPOCHREALTIME
+            printf '%s\t%s\n' "$(awk -v a="$t1" -v b="$t2" 'BEGIN{print b-a}')" \
+                "$(awk -v a="$t0" -v b="$t1" 'BEGIN{print b-a}')" >>"$out"
+        fi
+    done
+    python3 - "$out" "$name" <<'EOF2'
+import statistics, sys
+rows = [tuple(map(float, l.split())) for l in open(sys.argv[1]) if l.strip()]
+a = statistics.median(r[0] for r in rows)
+b = statistics.median(r[1] for r in rows)
+ratio = statistics.median(r[0] / r[1] for r in rows)
+print(f"{sys.argv[2]}\t{a:.4f}\t{b:.4f}\t{ratio:.3f}\t{len(rows)}")
+EOF2
+}
+
+# Peak RSS in MB of one run of the command given.
+peak_mb() {
+    /usr/bin/time -f '%M' -o "$RES/peak.txt" "$@" >/dev/null 2>&1 || true
+    awk '{ printf "%.1f", $1 / 1024 }' "$RES/peak.txt"
+}
+
+run_ratios() {
+    need_tools
+    mkdir -p "$WORK" "$RES"
+    build
+    make_tree
+    local pairs="${BENCH_PAIRS:-9}" out="$RES/ratios.tsv" ks_rss rg_rss
+    : >"$out"
+    warm_cache "$TREE"
+    check_load
+    mapfile -t KSCMD < <(ks_scan)
+
+    say "full tree: keysweep vs rg -uu -n -f $(basename "$ALT") ($pairs paired rounds)"
+    PA=("${KSCMD[@]}" "$TREE")
+    PB=(rg -uu --threads "$THREADS" -n -f "$ALT" "$TREE")
+    paired tree "$pairs" | tee -a "$out"
+    ks_rss="$(peak_mb "${PA[@]}")"
+    rg_rss="$(peak_mb "${PB[@]}")"
+    printf 'peak RSS: keysweep %s MB, rg %s MB\n' "$ks_rss" "$rg_rss" | tee "$RES/ratios-rss.txt"
+
+    local files=()
+    mapfile -t files < <(five_files)
+    say "5 files (pre-commit): $(printf '%s ' "${files[@]#"$ROOT"/}")"
+    PA=("$KS" scan --quiet --fail-on never "${files[@]}")
+    PB=(rg -uu --threads "$THREADS" -n -f "$ALT" "${files[@]}")
+    paired five-files "$((pairs * 4))" | tee -a "$out"
+
+    local repo="${BENCH_HISTORY_REPO:-}" kf
+    if [ -z "$repo" ]; then
+        KEYSWEEP="$KS" bash "$BENCH/history.sh" >/dev/null
+        repo="$(ls -d "$WORK"/history/repo-*.git | head -n 1)"
+    fi
+    # The bytes keysweep reads from the history, for the throughput.
+    "$KS" scan --history --allow-incomplete --format json --output "$RES/history.json" \
+        --fail-on never -j "$THREADS" "$repo" >/dev/null 2>&1 || true
+    local bytes
+    bytes="$(jq -r '.summary.bytes_scanned' "$RES/history.json")"
+    say "history of $repo ($(mb "$bytes") MB of blobs scanned)"
+    if kf="$(find_kingfisher)"; then
+        PA=("$KS" scan --history --allow-incomplete --format json --output /dev/null
+            --fail-on never -j "$THREADS" "$repo")
+        PB=("$kf" scan --no-update-check --quiet --no-validate --no-extract-archives
+            --git-history full --format json --output /dev/null -j "$THREADS" "$repo")
+        paired history "$(((pairs + 2) / 3))" | tee -a "$out"
+    else
+        note "kingfisher unavailable: history timed for keysweep alone"
+        PA=("$KS" scan --history --allow-incomplete --format json --output /dev/null
+            --fail-on never -j "$THREADS" "$repo")
+        PB=(true)
+        paired history "$(((pairs + 2) / 3))" | tee -a "$out"
+    fi
+
+    say "ratios (wall time medians of paired rounds; lower is better for keysweep)"
+    awk -F'\t' -v bytes="$bytes" '
+        $1 == "tree"       { printf "full tree   keysweep %8.3f s   rg-alt %8.3f s   keysweep / rg-alt      %5.2f  (%d rounds)\n", $2, $3, $4, $5 }
+        $1 == "five-files" { printf "5 files     keysweep %8.1f ms  rg-alt %8.1f ms  keysweep / rg-alt      %5.2f  (%d rounds)\n", $2 * 1000, $3 * 1000, $4, $5 }
+        $1 == "history"    { printf "history     keysweep %8.3f s   kingfisher %6.3f s  throughput vs kingfisher %5.2fx  (%.0f MB/s; %d rounds)\n", $2, $3, 1 / $4, bytes / 1048576 / $2, $5 }
+    ' "$out" | tee "$RES/table-ratios.txt"
+    cat "$RES/ratios-rss.txt"
+}
+
+# The 5 text files a pre-commit scan is timed on: the first of the demo
+# fixture (sorted by path), or of the repository while it has none.
+five_files() {
+    if [ -d "$ROOT/fixtures/demo" ]; then
+        find "$ROOT/fixtures/demo" -type f -size -256k | LC_ALL=C sort |
+            while read -r f; do grep -Iq . "$f" && echo "$f"; done | head -n 5
+    else
+        git -C "$ROOT" ls-files | LC_ALL=C sort |
+            while read -r f; do [ -f "$ROOT/$f" ] && grep -Iq . "$ROOT/$f" && echo "$ROOT/$f"; done |
+            head -n 5
+    fi
+}
+
 run_precommit() {
     need_tools
     mkdir -p "$WORK" "$RES"
     build
     local files=()
-    # Five text files of the demo fixture, or of the repository while it has none.
-    if [ -d "$ROOT/fixtures/demo" ]; then
-        mapfile -t files < <(find "$ROOT/fixtures/demo" -type f -size -256k | LC_ALL=C sort |
-            while read -r f; do grep -Iq . "$f" && echo "$f"; done | head -n 5)
-    else
-        note "no fixtures/demo: using files of the repository"
-        mapfile -t files < <(git -C "$ROOT" ls-files | LC_ALL=C sort |
-            while read -r f; do [ -f "$ROOT/$f" ] && grep -Iq . "$ROOT/$f" && echo "$ROOT/$f"; done |
-            head -n 5)
-    fi
+    mapfile -t files < <(five_files)
     [ "${#files[@]}" -eq 5 ] || die "found ${#files[@]} text files, wanted 5"
     printf '   file: %s\n' "${files[@]#"$ROOT"/}"
     : >"$ROWS"
@@ -319,6 +433,7 @@ run_precommit() {
     local runs="${BENCH_RUNS:-30}"
     measure version 0 0 "$runs" "$KS" --version
     measure scan-5-files 0 0 "$runs" "$KS" scan --quiet --fail-on never "${files[@]}"
+    measure rg-alt-5-files 0 1 "$runs" rg -uu --threads "$THREADS" -n -f "$ALT" "${files[@]}"
     say "pre-commit latency (median of $runs runs)"
     awk -F'\t' '{ printf "%-16s %8.1f ms   peak RSS %6.1f MB\n", $1, $2 * 1000, $5 / 1024 }' "$ROWS" |
         tee "$RES/table-precommit.txt"
@@ -355,5 +470,6 @@ case "$MODE" in
     tree) run_tree ;;
     precommit) run_precommit ;;
     longline) run_longline ;;
-    *) die "usage: bench/run.sh [tree|precommit|longline]" ;;
+    ratios) run_ratios ;;
+    *) die "usage: bench/run.sh [tree|precommit|longline|ratios]" ;;
 esac

@@ -145,8 +145,13 @@ impl Input {
             Input::History(h) => {
                 // Repository paths are matched against keysweep.toml excludes
                 // as if they were checked out under the repository root.
-                let source = HistorySource::open(h, scanner.rules(), &|p| settings.is_excluded(p))?;
-                run(settings, &source)
+                let source = HistorySource::open(h, scanner.rules(), settings.exclusion())?;
+                let scanned = run(settings, &source);
+                // Trees the walk could not read fail the scan, as commits do.
+                if let Some(e) = source.walk_error() {
+                    return Err(e);
+                }
+                scanned
             }
         })
     }

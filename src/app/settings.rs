@@ -181,11 +181,22 @@ impl Settings {
     /// paths, given as absolute paths) is excluded by keysweep.toml's
     /// `exclude`, the root `.keysweepignore` or `-g/--glob`.
     pub fn is_excluded(&self, abs: &Path) -> bool {
-        let hit = |gi: &Option<Gitignore>| gi.as_ref().is_some_and(|g| excluded_by(g, abs, false));
-        hit(&self.walk.excludes)
-            || hit(&self.walk.explicit_excludes)
-            || crate::source::tree::glob_excludes(&self.walk, abs, false)
+        named_excluded(&self.walk, abs)
     }
+
+    /// [`Settings::is_excluded`] as an owned check, for a source that
+    /// decides while the scan runs.
+    pub fn exclusion(&self) -> Box<dyn Fn(&Path) -> bool + Send + Sync> {
+        let walk = self.walk.clone();
+        Box::new(move |abs| named_excluded(&walk, abs))
+    }
+}
+
+fn named_excluded(walk: &crate::source::tree::WalkOptions, abs: &Path) -> bool {
+    let hit = |gi: &Option<Gitignore>| gi.as_ref().is_some_and(|g| excluded_by(g, abs, false));
+    hit(&walk.excludes)
+        || hit(&walk.explicit_excludes)
+        || crate::source::tree::glob_excludes(walk, abs, false)
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@ use super::model::{
     Context, Entity, Example, FixAction, FixMeta, FixRule, Matcher, Migration, NamePattern, Origin,
     Outcome, OutcomeKind, Place, Places, Rule, RuleMeta, Scope, FIX_OPT_INS,
 };
+use super::pattern::{self, Pattern};
 use super::spec::{
     ContextSpec, EntitySpec, ExampleSpec, FixSpec, OutcomeSpec, RuleFileSpec, RuleSpec,
 };
@@ -14,14 +15,10 @@ use crate::context::yaml::PathPattern;
 use crate::error::{shared_source, ProblemKind, RuleErrors, SharedSource, SourceProblem};
 use crate::finding::Severity;
 use crate::kind::{self, FileKind};
-use regex::bytes::{Regex, RegexBuilder};
 use std::collections::{BTreeMap, HashSet};
 use std::ops::Range;
 use toml::Spanned;
 
-/// Size limit for one compiled regex: generous for real rules, small enough
-/// that a pathological user rule fails to compile instead of eating memory.
-const REGEX_SIZE_LIMIT: usize = 8 << 20;
 /// Longest pattern once `(?&name)` references are expanded (1 MiB).
 const MAX_EXPANDED_LEN: usize = 1 << 20;
 /// How deep `(?&name)` references may nest.
@@ -33,6 +30,9 @@ struct Ctx<'a> {
     /// The file as a diagnostic source, built on the first problem only.
     shared: Option<SharedSource>,
     problems: Vec<SourceProblem>,
+    /// Regexes are kept as text and compiled on first use: the file is one
+    /// of the embedded pack's, whose patterns its tests compile.
+    deferred: bool,
 }
 
 impl Ctx<'_> {
@@ -80,7 +80,23 @@ pub(crate) fn problem_at(
     )
 }
 
+/// Whether `source` holds exactly the text of one of the embedded pack's
+/// files (whatever it is called).
+fn is_embedded(source: &RuleSource) -> bool {
+    super::embedded::DEFAULT_RULES
+        .iter()
+        .any(|(_, text)| *text == source.text)
+}
+
 pub(super) fn compile_all(sources: &[RuleSource]) -> Result<(Vec<Rule>, Vec<Entity>), RuleErrors> {
+    compile_sources(sources, is_embedded)
+}
+
+/// [`compile_all`], deferring the regexes of the sources `defer` picks.
+fn compile_sources(
+    sources: &[RuleSource],
+    defer: fn(&RuleSource) -> bool,
+) -> Result<(Vec<Rule>, Vec<Entity>), RuleErrors> {
     let mut problems = Vec::new();
     let mut rules = Vec::new();
     let mut entities: Vec<Entity> = Vec::new();
@@ -91,6 +107,7 @@ pub(super) fn compile_all(sources: &[RuleSource]) -> Result<(Vec<Rule>, Vec<Enti
             source,
             shared: None,
             problems: Vec::new(),
+            deferred: defer(source),
         };
         let (file_rules, file_entities) = compile_file(&mut ctx, index);
         for rule in file_rules {
@@ -681,7 +698,7 @@ fn build_regex(
     defs: &BTreeMap<String, Spanned<String>>,
     spanned: &Spanned<String>,
     what: &str,
-) -> Option<Regex> {
+) -> Option<Pattern> {
     let expanded = match expand(defs, spanned.get_ref(), 0) {
         Ok(p) => p,
         Err(msg) => {
@@ -694,11 +711,11 @@ fn build_regex(
             return None;
         }
     };
-    match RegexBuilder::new(&expanded)
-        .size_limit(REGEX_SIZE_LIMIT)
-        .build()
-    {
-        Ok(r) => Some(r),
+    if ctx.deferred {
+        return Some(Pattern::deferred(expanded));
+    }
+    match pattern::build(&expanded) {
+        Ok(r) => Some(Pattern::compiled(expanded, r)),
         Err(e) => {
             ctx.problem(
                 Some(spanned.span()),
@@ -716,7 +733,7 @@ fn build_regexes(
     defs: &BTreeMap<String, Spanned<String>>,
     list: &[Spanned<String>],
     what: &str,
-) -> Option<Vec<Regex>> {
+) -> Option<Vec<Pattern>> {
     let mut ok = true;
     let mut out = Vec::new();
     for s in list {
@@ -860,7 +877,7 @@ fn compile_rule(
     }
     // `Err` when the regex does not compile (already reported), `Ok(None)`
     // for a rule that only reports entity mentions.
-    let regex: Result<Option<Regex>, ()> = match &spec.regex {
+    let regex: Result<Option<Pattern>, ()> = match &spec.regex {
         None => Ok(None),
         Some(r) => build_regex(ctx, defs, r, "regex").map(Some).ok_or(()),
     };
@@ -876,10 +893,7 @@ fn compile_rule(
         );
     }
     let secret_group = match (compiled, &spec.secret_group) {
-        (Some(re), Some(g)) => match re
-            .capture_names()
-            .position(|n| n == Some(g.get_ref().as_str()))
-        {
+        (Some(re), Some(g)) => match re.group_index(g.get_ref()) {
             Some(i) => Some(i),
             None => {
                 ctx.problem(
@@ -894,7 +908,7 @@ fn compile_rule(
                 None
             }
         },
-        (Some(re), None) => re.capture_names().position(|n| n == Some("secret")),
+        (Some(re), None) => re.group_index("secret"),
         _ => None,
     };
     let checksum = match &spec.checksum {
@@ -1088,7 +1102,7 @@ fn compile_rule(
 fn compile_fix(
     ctx: &mut Ctx<'_>,
     defs: &BTreeMap<String, Spanned<String>>,
-    regex: Option<&Regex>,
+    regex: Option<&Pattern>,
     secret_group: Option<usize>,
     spanned: &Spanned<FixSpec>,
 ) -> Option<FixRule> {
@@ -1096,11 +1110,7 @@ fn compile_fix(
     let spec = spanned.get_ref();
     let group = match &spec.group {
         None => None,
-        Some(g) => match regex.and_then(|regex| {
-            regex
-                .capture_names()
-                .position(|n| n == Some(g.get_ref().as_str()))
-        }) {
+        Some(g) => match regex.and_then(|regex| regex.group_index(g.get_ref())) {
             None => {
                 ctx.problem(
                     Some(g.span()),
@@ -1131,7 +1141,8 @@ fn compile_fix(
             for pair in &spec.replace {
                 let p = pair.get_ref();
                 if let Some(re) = build_regex(ctx, defs, &p.find, "fix find pattern") {
-                    if re.is_match(b"") {
+                    // (Embedded patterns are checked by the pack's tests.)
+                    if re.is_compiled() && re.is_match(b"") {
                         ctx.problem(
                             Some(p.find.span()),
                             "fix find pattern matches the empty string",
@@ -1307,6 +1318,38 @@ mod tests {
         for k in FileKind::ALL {
             let p = default_example_path(Some(&vec![*k]), &[]);
             assert_eq!(kind::classify(&p), *k, "{p}");
+        }
+    }
+
+    #[test]
+    fn every_embedded_pattern_compiles() {
+        // Loading defers the pack's regexes; compiled eagerly, as a user's
+        // rule file is, every one must build and pass every load check.
+        let sources = RuleSource::defaults();
+        assert!(sources.iter().all(is_embedded));
+        let (rules, entities) =
+            compile_sources(&sources, |_| false).unwrap_or_else(|e| panic!("{:?}", e.problems));
+        assert!(rules
+            .iter()
+            .all(|r| r.matcher.regex.as_ref().is_none_or(Pattern::is_compiled)));
+        assert!(!entities.is_empty());
+        let (lazy, _) = compile_all(&sources).expect("the pack loads");
+        assert!(lazy
+            .iter()
+            .any(|r| r.matcher.regex.as_ref().is_some_and(|p| !p.is_compiled())));
+        // Group indices read from syntax agree with the compiled regexes.
+        for (a, b) in rules.iter().zip(&lazy) {
+            assert_eq!(
+                a.matcher.secret_group, b.matcher.secret_group,
+                "{}",
+                a.meta.id
+            );
+            assert_eq!(
+                a.fix.as_ref().map(|f| f.group),
+                b.fix.as_ref().map(|f| f.group),
+                "{}",
+                a.meta.id
+            );
         }
     }
 }

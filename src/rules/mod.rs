@@ -15,14 +15,16 @@
 mod checksum;
 mod compile;
 pub mod embedded;
+mod gate;
 mod model;
+mod pattern;
 mod set;
 pub mod spec;
 
 pub use checksum::Checksum;
 pub use model::{
     Context, Entity, Example, FixAction, FixMeta, FixRule, Matcher, Migration, NamePattern, Origin,
-    Outcome, OutcomeKind, Place, Places, Rule, RuleMeta, RuleSource, Scope, FIX_OPT_INS,
+    Outcome, OutcomeKind, Pattern, Place, Places, Rule, RuleMeta, RuleSource, Scope, FIX_OPT_INS,
 };
 pub use set::RuleSet;
 

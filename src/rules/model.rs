@@ -3,10 +3,10 @@
 //! examples. Built by `compile`, gated and looked up by [`super::RuleSet`].
 
 use super::checksum::Checksum;
+pub use super::pattern::Pattern;
 use crate::context::yaml::PathPattern;
 use crate::finding::Severity;
 use crate::kind::FileKind;
-use regex::bytes::Regex;
 use serde::Serialize;
 
 /// A rule file's name and text.
@@ -228,23 +228,23 @@ pub struct Context {
     /// YAML nodes (paths from the document root) whose text joins the scope.
     pub also: Vec<PathPattern>,
     /// Every one must match the scope's live text (comments blanked).
-    pub requires: Vec<Regex>,
+    pub requires: Vec<Pattern>,
     /// None may match the scope's live text; when one does, the match is not
     /// a finding (the mention is silent with `ok` as its reason).
-    pub excludes: Vec<Regex>,
+    pub excludes: Vec<Pattern>,
     /// When one matches the scope's live text, what the rule looks for may be
     /// supplied where keysweep cannot see: no finding, and the mention is
     /// silent with `unknown_reason`.
-    pub unknown: Vec<Regex>,
+    pub unknown: Vec<Pattern>,
     /// As `requires`, over the whole file's live text.
-    pub file_requires: Vec<Regex>,
+    pub file_requires: Vec<Pattern>,
     /// As `requires`, over the file's live text before the match: what must
     /// come first (a fallback reads the new variable before the old one).
-    pub before_requires: Vec<Regex>,
+    pub before_requires: Vec<Pattern>,
     /// As `excludes`, over the whole file's live text.
-    pub file_excludes: Vec<Regex>,
+    pub file_excludes: Vec<Pattern>,
     /// As `unknown`, over the whole file's live text.
-    pub file_unknown: Vec<Regex>,
+    pub file_unknown: Vec<Pattern>,
     /// Why a match the alternative's structure accepts but `excludes`
     /// rejects is fine (e.g. "credential configured in the service").
     pub ok: Option<String>,
@@ -285,7 +285,7 @@ pub struct Entity {
     /// Lowercase literals gating the regex.
     pub keywords: Vec<String>,
     /// Each match is one mention.
-    pub regex: Regex,
+    pub regex: Pattern,
     /// For mentions no finding accounts for, in order.
     pub outcomes: Vec<Outcome>,
     /// Examples whose every mention must be silent.
@@ -303,7 +303,7 @@ pub struct Matcher {
     pub(crate) not_paths: Option<globset::GlobSet>,
     /// The detection regex (byte-oriented, so invalid UTF-8 is never an
     /// error); `None` for a rule that only reports entity mentions.
-    pub regex: Option<Regex>,
+    pub regex: Option<Pattern>,
     /// Context alternatives (any of; none = every match counts).
     pub context: Vec<Context>,
     /// Entities whose mentions on a finding's line this rule accounts for.
@@ -315,13 +315,13 @@ pub struct Matcher {
     /// Minimum Shannon entropy (bits per char) of the secret.
     pub min_entropy: Option<f64>,
     /// Placeholder values: a secret (or match, without a secret group) matching any is dropped.
-    pub allow: Vec<Regex>,
+    pub allow: Vec<Pattern>,
     /// A finding whose line matches any of these is dropped.
-    pub allow_line: Vec<Regex>,
+    pub allow_line: Vec<Pattern>,
     /// The file must match every one of these for the rule to report.
-    pub file_requires: Vec<Regex>,
+    pub file_requires: Vec<Pattern>,
     /// The rule reports nothing in a file matching any of these.
-    pub file_excludes: Vec<Regex>,
+    pub file_excludes: Vec<Pattern>,
 }
 
 /// Opt-in switches a rule's fix may require (`[rule.fix] opt_in`), each
@@ -334,7 +334,7 @@ pub enum FixAction {
     /// Replace the whole group with this literal text.
     Replace(String),
     /// Replace every match of each regex inside the group with its literal text.
-    Substitute(Vec<(Regex, String)>),
+    Substitute(Vec<(Pattern, String)>),
 }
 
 /// A rule's declared mechanical rewrite (`[rule.fix]`). Replacement text is
@@ -355,14 +355,14 @@ pub struct FixRule {
     pub note: Option<String>,
     /// No fix in a file matching any of these (e.g. one that already sets the
     /// new variable: renaming would create a duplicate).
-    pub unless_file: Vec<Regex>,
+    pub unless_file: Vec<Pattern>,
     /// No fix for a match whose context — its lines plus the next line —
     /// matches any of these (e.g. a literal value next to the name).
-    pub unless_line: Vec<Regex>,
+    pub unless_line: Vec<Pattern>,
     /// No edit for a group whose line, up to the group, matches any of these
     /// (anchor them with `$`): e.g. a name read through `${{ secrets.… }}`
     /// or `$(…)` rather than defined.
-    pub unless_before: Vec<Regex>,
+    pub unless_before: Vec<Pattern>,
 }
 
 /// A rule example, run by `keysweep rules check`.

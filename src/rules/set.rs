@@ -1,28 +1,27 @@
-//! [`RuleSet`]: the compiled rules, sorted by id, plus the keyword automaton
-//! that gates them. The only rule type the scanner sees.
+//! [`RuleSet`]: the compiled rules, sorted by id, plus the keyword gate
+//! ([`super::gate`]) in front of them. The only rule type the scanner sees.
 
+use super::gate::Gate;
 use super::model::RuleSource;
 use super::model::{Entity, Rule, RuleMeta};
 use crate::finding::Severity;
-use aho_corasick::AhoCorasick;
 
-/// The compiled rules plus the keyword automaton that gates them.
+/// The compiled rules plus the keyword gate in front of them.
 #[derive(Debug, Clone)]
 pub struct RuleSet {
     rules: Vec<Rule>,
     entities: Vec<Entity>,
     sources: Vec<RuleSource>,
-    automaton: Option<AhoCorasick>,
-    /// Automaton pattern index → gate slots opened by that keyword. Slot `i`
-    /// below `rules.len()` is rule `i`; slot `rules.len() + j` is entity `j`.
-    keyword_rules: Vec<Vec<usize>>,
+    /// Keywords → gate slots. Slot `i` below `rules.len()` is rule `i`;
+    /// slot `rules.len() + j` is entity `j`.
+    gate: Option<Gate>,
     /// Slots with no keyword: they always run.
     ungated: Vec<usize>,
 }
 
 impl RuleSet {
-    /// Builds the set and its keyword gate. Fails only if the automaton
-    /// cannot be built (keywords beyond the automaton's size limits).
+    /// Builds the set and its keyword gate. Fails only if the gate's
+    /// automaton cannot be built (keywords beyond its size limits).
     pub(super) fn from_rules(
         mut rules: Vec<Rule>,
         mut entities: Vec<Entity>,
@@ -30,8 +29,7 @@ impl RuleSet {
     ) -> Result<RuleSet, aho_corasick::BuildError> {
         rules.sort_by(|a, b| a.meta.id.cmp(&b.meta.id));
         entities.sort_by(|a, b| a.id.cmp(&b.id));
-        let mut patterns: Vec<String> = Vec::new();
-        let mut keyword_rules: Vec<Vec<usize>> = Vec::new();
+        let mut gated: Vec<(String, Vec<usize>)> = Vec::new();
         let mut ungated = Vec::new();
         let slots = rules
             .iter()
@@ -42,30 +40,18 @@ impl RuleSet {
                 ungated.push(i);
             }
             for kw in keywords {
-                match patterns.iter().position(|p| p == kw) {
-                    Some(p) => keyword_rules[p].push(i),
-                    None => {
-                        patterns.push(kw.clone());
-                        keyword_rules.push(vec![i]);
-                    }
+                match gated.iter_mut().find(|(k, _)| k == kw) {
+                    Some((_, s)) => s.push(i),
+                    None => gated.push((kw.clone(), vec![i])),
                 }
             }
         }
-        let automaton = if patterns.is_empty() {
-            None
-        } else {
-            Some(
-                AhoCorasick::builder()
-                    .ascii_case_insensitive(true)
-                    .build(&patterns)?,
-            )
-        };
+        let gate = Gate::new(&gated)?;
         Ok(RuleSet {
             rules,
             entities,
             sources,
-            automaton,
-            keyword_rules,
+            gate,
             ungated,
         })
     }
@@ -107,8 +93,9 @@ impl RuleSet {
 
     /// Marks in `active` every rule (indexed like [`RuleSet::rules`]) and,
     /// after them, every entity (indexed like [`RuleSet::entities`]) whose
-    /// keyword gate passes for `haystack`: one Aho-Corasick pass, stopping
-    /// early once every gated slot is active.
+    /// keyword gate passes for `haystack` (a keyword occurs, compared
+    /// ASCII-case-insensitively), stopping early once every gated slot is
+    /// active.
     pub fn gate(&self, haystack: &[u8], active: &mut Vec<bool>) {
         let slots = self.rules.len() + self.entities.len();
         active.clear();
@@ -116,20 +103,8 @@ impl RuleSet {
         for &i in &self.ungated {
             active[i] = true;
         }
-        let Some(ac) = &self.automaton else { return };
-        // Count gated slots still inactive so the pass can stop early; no
-        // per-file allocation.
-        let mut remaining = slots - self.ungated.len();
-        for m in ac.find_overlapping_iter(haystack) {
-            for &r in &self.keyword_rules[m.pattern().as_usize()] {
-                if !active[r] {
-                    active[r] = true;
-                    remaining -= 1;
-                }
-            }
-            if remaining == 0 {
-                break;
-            }
+        if let Some(g) = &self.gate {
+            g.mark(haystack, active, slots - self.ungated.len());
         }
     }
 
@@ -216,5 +191,87 @@ mod tests {
         assert_eq!(gated(&rs, "xabcdx"), vec!["c", "d"]);
         assert_eq!(gated(&rs, "nothing here"), Vec::<String>::new());
         assert_eq!(gated(&rs, "LocalStack"), vec!["a"]);
+    }
+
+    /// Every slot whose keyword occurs (case-insensitively) in `text`, by a
+    /// plain search: what the gate must answer.
+    fn reference(rs: &RuleSet, text: &[u8]) -> Vec<bool> {
+        let lower = text.to_ascii_lowercase();
+        let has = |kws: &[String]| {
+            kws.is_empty()
+                || kws.iter().any(|k| {
+                    let k = k.to_ascii_lowercase();
+                    lower.windows(k.len()).any(|w| w == k.as_bytes())
+                })
+        };
+        rs.rules()
+            .iter()
+            .map(|r| has(&r.meta.keywords))
+            .chain(rs.entities().iter().map(|e| has(&e.keywords)))
+            .collect()
+    }
+
+    fn pack() -> &'static RuleSet {
+        static PACK: std::sync::OnceLock<RuleSet> = std::sync::OnceLock::new();
+        PACK.get_or_init(|| RuleSet::load(RuleSource::defaults()).expect("the default pack loads"))
+    }
+
+    #[test]
+    fn the_gate_opens_every_rule_on_its_examples() {
+        let rs = pack();
+        let mut active = Vec::new();
+        let texts = rs
+            .rules()
+            .iter()
+            .flat_map(|r| {
+                r.examples
+                    .iter()
+                    .map(|e| (e.text.clone(), Some(r.id().to_string()), e.must_match))
+            })
+            .chain(
+                rs.entities()
+                    .iter()
+                    .flat_map(|e| e.examples.iter().map(|x| (x.text.clone(), None, false))),
+            );
+        for (text, rule, must_match) in texts {
+            rs.gate(text.as_bytes(), &mut active);
+            assert_eq!(active, reference(rs, text.as_bytes()), "{text:?}");
+            if let (Some(id), true) = (rule, must_match) {
+                let i = rs.index_of(&id).expect("rule");
+                assert!(
+                    active[i],
+                    "{id} gated off on its must_match example {text:?}"
+                );
+            }
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn the_pack_gate_agrees_with_a_plain_search(
+            pieces in proptest::collection::vec(
+                (proptest::collection::vec(proptest::num::u8::ANY, 0..24), 0usize..64, 0usize..64, proptest::bool::ANY),
+                0..24,
+            ),
+        ) {
+            let rs = pack();
+            let keywords = rs.keywords();
+            // Random bytes around whole keywords and keyword fragments, in
+            // random case.
+            let mut text = Vec::new();
+            for (noise, which, cut, upper) in &pieces {
+                text.extend_from_slice(noise);
+                let k = keywords[which % keywords.len()].as_bytes();
+                let k = &k[..k.len() - cut % k.len().max(1) / 2];
+                if *upper {
+                    text.extend(k.iter().map(u8::to_ascii_uppercase));
+                } else {
+                    text.extend_from_slice(k);
+                }
+            }
+            let mut active = Vec::new();
+            rs.gate(&text, &mut active);
+            proptest::prop_assert_eq!(active, reference(rs, &text));
+        }
     }
 }

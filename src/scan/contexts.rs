@@ -5,7 +5,7 @@
 
 use super::view::View;
 use crate::context::code::Kind;
-use crate::rules::{Context, Scope};
+use crate::rules::{Context, Pattern, Scope};
 use regex::bytes::Regex;
 use std::ops::Range;
 
@@ -92,11 +92,11 @@ fn is_definition(view: &View<'_>, off: usize) -> bool {
         .is_some_and(|a| a.in_target)
 }
 
-fn any_match(res: &[Regex], text: &[u8]) -> bool {
+fn any_match(res: &[Pattern], text: &[u8]) -> bool {
     res.iter().any(|r| r.is_match(text))
 }
 
-fn all_match(res: &[Regex], text: &[u8]) -> bool {
+fn all_match(res: &[Pattern], text: &[u8]) -> bool {
     res.iter().all(|r| r.is_match(text))
 }
 

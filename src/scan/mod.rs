@@ -65,6 +65,9 @@ impl Budget {
 /// building a pool than scanning.
 const INLINE_ITEMS: usize = 1;
 
+/// Events per batch handed from the source's thread to the workers.
+const BATCH: usize = 32;
+
 /// Everything a scan produced.
 #[derive(Debug, Default)]
 pub struct ScanOutput {
@@ -232,22 +235,39 @@ impl Scanner {
 
     fn run_parallel<S: Source>(&self, source: &S, budget: &Budget) -> Vec<Outcome> {
         let work = || {
-            let (tx, rx) = std::sync::mpsc::sync_channel::<Event>(4096);
+            // Events travel in batches: one channel operation (and at most
+            // one wake-up) per batch instead of per file.
+            let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Event>>(64);
             std::thread::scope(|s| {
                 s.spawn(move || {
                     // The receiver only goes away if scanning panicked;
                     // nothing to do then.
+                    let mut batch = Vec::with_capacity(BATCH);
                     source.feed(&mut |ev| {
-                        let _ = tx.send(ev);
+                        batch.push(ev);
+                        if batch.len() == BATCH {
+                            let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
+                            let _ = tx.send(full);
+                        }
                     });
+                    if !batch.is_empty() {
+                        let _ = tx.send(batch);
+                    }
                 });
-                rx.into_iter()
+                let batches: Vec<Vec<Outcome>> = rx
+                    .into_iter()
                     .par_bridge()
                     .map_init(
                         || self.worker(source),
-                        |w, ev| self.handle(source, w, ev, budget),
+                        |w, batch| {
+                            batch
+                                .into_iter()
+                                .map(|ev| self.handle(source, w, ev, budget))
+                                .collect()
+                        },
                     )
-                    .collect()
+                    .collect();
+                batches.into_iter().flatten().collect()
             })
         };
         match rayon::ThreadPoolBuilder::new()
@@ -314,6 +334,16 @@ impl Scanner {
                 Ok(l) => (&w.buf, l),
                 Err(s) => return skipped(s.reason, s.detail),
             },
+            Content::Listed(path, ino) if self.options.own_files.contains_listed(path, *ino) => {
+                return skipped(
+                    SkipReason::OwnOutput,
+                    "written or read by this run (--output, --report or --baseline)".into(),
+                );
+            }
+            Content::Listed(path, _) => match read::read_listed(path, max, &mut w.buf) {
+                Ok(l) => (&w.buf, l),
+                Err(s) => return skipped(s.reason, s.detail),
+            },
             Content::Bytes(b) => {
                 let size = b.len() as u64;
                 if size > max {
@@ -351,7 +381,7 @@ impl Scanner {
             &*self.judge,
             &mut w.scratch,
         );
-        if let Content::File(path) = &item.content {
+        if let Content::File(path) | Content::Listed(path, _) = &item.content {
             for f in &mut fs.findings {
                 f.file = Some(path.clone());
             }

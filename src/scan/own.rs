@@ -66,28 +66,32 @@ pub fn sniff(content: &[u8]) -> Option<&'static str> {
 /// that is not available, by normalised absolute path.
 #[derive(Debug, Clone, Default)]
 pub struct OwnFiles {
-    files: Vec<(PathBuf, Option<(u64, u64)>)>,
+    files: Vec<OwnFile>,
     /// Whether any own file exists as a regular file (only then can a walked
     /// file be it under another name, through a hard link).
     any_identity: bool,
 }
 
+/// One of the run's own files: normalised absolute path, identity (device,
+/// inode) when it exists as a regular file, and whether a walk could list
+/// it as a regular file (it is one, or does not exist yet).
+type OwnFile = (PathBuf, Option<(u64, u64)>, bool);
+
 impl OwnFiles {
     /// The run's own files (paths that do not exist yet are kept by path).
     pub fn new(paths: &[PathBuf]) -> OwnFiles {
-        let files: Vec<(PathBuf, Option<(u64, u64)>)> = paths
+        let files: Vec<OwnFile> = paths
             .iter()
             .map(|p| {
+                let meta = std::fs::metadata(p).ok();
                 (
                     crate::util::paths::normalised_absolute(p),
-                    std::fs::metadata(p)
-                        .ok()
-                        .filter(std::fs::Metadata::is_file)
-                        .and_then(|m| identity(&m)),
+                    meta.as_ref().filter(|m| m.is_file()).and_then(identity),
+                    meta.is_none_or(|m| m.is_file()),
                 )
             })
             .collect();
-        let any_identity = files.iter().any(|(_, i)| i.is_some());
+        let any_identity = files.iter().any(|(_, i, _)| i.is_some());
         OwnFiles {
             files,
             any_identity,
@@ -108,16 +112,33 @@ impl OwnFiles {
         }
         if self.any_identity {
             let id = std::fs::metadata(path).ok().and_then(|m| identity(&m));
-            if id.is_some() && self.files.iter().any(|(_, i)| *i == id) {
+            if id.is_some() && self.files.iter().any(|(_, i, _)| *i == id) {
                 return true;
             }
         }
         let name = path.file_name();
-        if !self.files.iter().any(|(p, _)| p.file_name() == name) {
+        if !self.files.iter().any(|(p, _, _)| p.file_name() == name) {
             return false;
         }
         let abs = crate::util::paths::normalised_absolute(path);
-        self.files.iter().any(|(p, _)| *p == abs)
+        self.files.iter().any(|(p, _, _)| *p == abs)
+    }
+
+    /// [`OwnFiles::contains`] for a file a walk listed as a regular file,
+    /// with the inode number of its directory entry: only a file that could
+    /// be one of the run's own (same inode number, or same name for one
+    /// that did not exist) costs a `stat`. A device or FIFO (`-o /dev/null`)
+    /// is never a listed regular file.
+    pub fn contains_listed(&self, path: &Path, ino: Option<u64>) -> bool {
+        let candidate = self.files.iter().any(|(abs, id, regular)| {
+            *regular
+                && match (id, ino) {
+                    (Some((_, own)), Some(ino)) => *own == ino,
+                    (Some(_), None) => true,
+                    (None, _) => abs.file_name() == path.file_name(),
+                }
+        });
+        candidate && self.contains(path)
     }
 }
 

@@ -107,6 +107,42 @@ pub fn read_file(path: &Path, max_size: u64, buf: &mut Vec<u8>) -> Result<Loaded
     classify(buf, meta.len())
 }
 
+/// Reads a file that a directory walk listed as a regular file into `buf`
+/// and classifies its bytes. No `stat`: the walk's file type stands in for
+/// it, the open refuses symlinks and never blocks
+/// ([`crate::util::fs::open_listed`]), and the read stops one byte past
+/// `max_size`; only a file that turns out too large is looked at again, to
+/// say how large (or that it is no longer a regular file).
+pub fn read_listed(path: &Path, max_size: u64, buf: &mut Vec<u8>) -> Result<Loaded, Skip> {
+    let unreadable = |e: std::io::Error| Skip::new(SkipReason::Unreadable, e.to_string());
+    let file = match crate::util::fs::open_listed(path) {
+        Ok(f) => f,
+        Err(e) if crate::util::fs::is_symlink_refusal(&e) => {
+            return Err(Skip::new(
+                SkipReason::Symlink,
+                "symbolic links are not followed",
+            ))
+        }
+        Err(e) => return Err(unreadable(e)),
+    };
+    match crate::util::fs::read_capped(&file, max_size, buf).map_err(unreadable)? {
+        Ok(()) => classify(buf, buf.len() as u64),
+        Err(_) => {
+            let meta = file.metadata().map_err(unreadable)?;
+            Err(if !meta.is_file() {
+                Skip::new(SkipReason::Special, "not a regular file")
+            } else if meta.len() > max_size {
+                Skip::too_large(meta.len(), max_size)
+            } else {
+                Skip::new(
+                    SkipReason::TooLarge,
+                    format!("grew past the limit of {max_size} bytes while being read"),
+                )
+            })
+        }
+    }
+}
+
 /// Classifies bytes already in memory (used for files, stdin and git blobs).
 pub fn classify(buf: &[u8], size: u64) -> Result<Loaded, Skip> {
     if let Some(rest) = buf.strip_prefix(&[0xFF, 0xFE]) {

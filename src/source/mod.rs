@@ -27,6 +27,10 @@ use std::sync::Mutex;
 pub enum Content {
     /// A file on disk, read by the scanner (size cap, special files refused).
     File(PathBuf),
+    /// A file a directory walk listed as a regular file, with its inode
+    /// number from the directory entry where the platform has one: read
+    /// without a `stat` ([`crate::scan::read::read_listed`]).
+    Listed(PathBuf, Option<u64>),
     /// Bytes already in memory (standard input, a staged blob).
     Bytes(Vec<u8>),
     /// An object only the source can read ([`Source::read_object`]).

@@ -327,7 +327,16 @@ fn walk_root(root: &Path, opts: &WalkOptions, sink: &mut dyn FnMut(Event)) {
                 detail: "a temporary file left by an interrupted keysweep run; `keysweep fix --write` removes stale ones".into(),
             }));
         } else if ft.is_file() {
-            sink(file_item(entry.path().to_path_buf(), display));
+            #[cfg(unix)]
+            let ino = Some(walkdir::DirEntryExt::ino(&entry));
+            #[cfg(not(unix))]
+            let ino = None;
+            sink(Event::Item(Item {
+                kind: kind::classify(&display),
+                display,
+                content: Content::Listed(entry.into_path(), ino),
+                tag: 0,
+            }));
         } else if ft.is_symlink() {
             sink(Event::Skip(Skipped {
                 path: display,

@@ -100,6 +100,38 @@ pub fn open_regular(path: &Path) -> io::Result<(File, Metadata)> {
     Ok((file, meta))
 }
 
+/// Opens a file a directory walk listed as a regular file, without a
+/// `stat` first: the walk's file type is the check, and the open neither
+/// follows a symlink swapped in since (it fails with `ELOOP`, see
+/// [`is_symlink_refusal`]) nor blocks on a FIFO (`O_NONBLOCK`). Callers
+/// bound what they read, so a device swapped in cannot feed them forever.
+pub fn open_listed(path: &Path) -> io::Result<File> {
+    let mut opts = std::fs::OpenOptions::new();
+    opts.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        let flags = rustix::fs::OFlags::NONBLOCK
+            | rustix::fs::OFlags::NOCTTY
+            | rustix::fs::OFlags::NOFOLLOW;
+        opts.custom_flags(flags.bits() as i32);
+    }
+    opts.open(path)
+}
+
+/// Whether an error of [`open_listed`] means the path is a symlink.
+pub fn is_symlink_refusal(e: &io::Error) -> bool {
+    #[cfg(unix)]
+    {
+        e.raw_os_error() == Some(rustix::io::Errno::LOOP.raw_os_error())
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = e;
+        false
+    }
+}
+
 /// Reads at most `max` bytes from `r`; `Ok(Err(n))` when there were more
 /// (`n` is at least `max + 1`): the input is refused, not truncated.
 pub fn read_capped(r: impl Read, max: u64, buf: &mut Vec<u8>) -> io::Result<Result<(), u64>> {

@@ -44,31 +44,35 @@ pub struct Index {
     /// Blob id → introductions, oldest first; blobs in first-seen order.
     pub blobs: Vec<(ObjectId, Vec<Intro>)>,
     blob_ids: HashMap<ObjectId, u32>,
-    /// Number of commits walked (including those that introduced nothing).
-    pub walked: u64,
     /// Commits or trees that could not be read (shallow or damaged clones).
     pub unreadable: Vec<(ObjectId, String)>,
 }
 
 impl Index {
-    fn intern(&mut self, path: &[u8]) -> u32 {
+    /// The index of `path`, and whether it is new.
+    pub(super) fn intern(&mut self, path: &[u8]) -> (u32, bool) {
         if let Some(&i) = self.path_ids.get(path) {
-            return i;
+            return (i, false);
         }
         let i = self.paths.len() as u32;
         self.paths.push(String::from_utf8_lossy(path).into_owned());
         self.path_ids.insert(path.to_vec(), i);
-        i
+        (i, true)
     }
 
-    fn record(&mut self, blob: ObjectId, commit: u32, path: &[u8]) {
-        let path = self.intern(path);
-        let intro = Intro { commit, path };
+    /// Records that `intro` introduced `blob`; returns the blob's index in
+    /// [`Index::blobs`].
+    pub(super) fn record(&mut self, blob: ObjectId, intro: Intro) -> usize {
         match self.blob_ids.get(&blob) {
-            Some(&i) => self.blobs[i as usize].1.push(intro),
+            Some(&i) => {
+                self.blobs[i as usize].1.push(intro);
+                i as usize
+            }
             None => {
-                self.blob_ids.insert(blob, self.blobs.len() as u32);
+                let i = self.blobs.len();
+                self.blob_ids.insert(blob, i as u32);
                 self.blobs.push((blob, vec![intro]));
+                i
             }
         }
     }
@@ -118,11 +122,25 @@ pub fn ancestors(repo: &gix::Repository, tips: &[ObjectId]) -> HashSet<ObjectId>
 #[derive(PartialEq, Eq, PartialOrd, Ord)]
 struct Ready(std::cmp::Reverse<(i64, usize)>);
 
-/// Walks every commit reachable from `tips` but not in `hidden`, parents
-/// before children, and records which blobs each commit introduced.
-pub fn walk(repo: &gix::Repository, tips: &[ObjectId], hidden: &HashSet<ObjectId>) -> Index {
-    let mut index = Index::default();
+/// The commits of a walk, read and put in visit order (parents first,
+/// oldest ready commit first), before any tree is compared.
+pub struct Plan {
+    nodes: Vec<Node>,
+    pos: HashMap<ObjectId, usize>,
+    order: Vec<usize>,
+    /// Commits that could not be read (shallow or damaged clones).
+    pub unreadable: Vec<(ObjectId, String)>,
+}
+
+/// The (path, blob) pairs one commit (or tagged tree) introduced, or why
+/// its trees could not be read.
+pub type Introduced = Result<Vec<(Vec<u8>, ObjectId)>, String>;
+
+/// Reads every commit reachable from `tips` but not in `hidden` and orders
+/// them parents before children.
+pub fn plan(repo: &gix::Repository, tips: &[ObjectId], hidden: &HashSet<ObjectId>) -> Plan {
     let mut buf = Vec::new();
+    let mut unreadable = Vec::new();
 
     // Commits at the edge of a shallow clone: their parents are absent, so
     // they are treated as roots (their whole tree counts as introduced).
@@ -156,7 +174,7 @@ pub fn walk(repo: &gix::Repository, tips: &[ObjectId], hidden: &HashSet<ObjectId
                 pos.insert(id, nodes.len());
                 nodes.push(n);
             }
-            Err(e) => index.unreadable.push((id, e)),
+            Err(e) => unreadable.push((id, e)),
         }
     }
 
@@ -177,7 +195,7 @@ pub fn walk(repo: &gix::Repository, tips: &[ObjectId], hidden: &HashSet<ObjectId
         .filter(|(_, &d)| d == 0)
         .map(|(i, _)| Ready(std::cmp::Reverse((nodes[i].time, i))))
         .collect();
-    let mut differ = TreeDiff::default();
+    let mut order = Vec::with_capacity(nodes.len());
     while let Some(Ready(std::cmp::Reverse((_, i)))) = heap.pop() {
         for &c in &children[i] {
             pending[c] -= 1;
@@ -185,61 +203,60 @@ pub fn walk(repo: &gix::Repository, tips: &[ObjectId], hidden: &HashSet<ObjectId
                 heap.push(Ready(std::cmp::Reverse((nodes[c].time, c))));
             }
         }
-        index.walked += 1;
-        let node = &nodes[i];
-        let commit = index.commits.len() as u32;
-        match introduced(repo, node, &nodes, &pos, &mut differ, &mut buf) {
-            Ok(blobs) => {
-                if blobs.is_empty() {
-                    continue;
-                }
-                index.commits.push(CommitRec {
-                    id: node.id,
-                    label: None,
-                });
-                for (path, blob) in blobs {
-                    index.record(blob, commit, &path);
-                }
-            }
-            Err(e) => index.unreadable.push((node.id, e)),
-        }
+        order.push(i);
     }
-    index
+    Plan {
+        nodes,
+        pos,
+        order,
+        unreadable,
+    }
 }
 
-/// Records the trees and blobs refs point at directly (`git tag t
-/// <tree-or-blob>`), which no commit reaches: each counts as one more
-/// introduction, after every commit. A blob is reported under the ref's
-/// name; a tree's blobs under their paths in it.
-pub fn record_tagged(
+impl Plan {
+    /// Number of commits the walk visits.
+    pub fn len(&self) -> u64 {
+        self.order.len() as u64
+    }
+
+    /// Whether there is no commit to visit.
+    pub fn is_empty(&self) -> bool {
+        self.order.is_empty()
+    }
+
+    /// Compares every commit's tree with its parents' in visit order and
+    /// hands `each` the commit and the blobs it introduced, so the first
+    /// time a blob is seen is the commit that introduced it.
+    pub fn walk(&self, repo: &gix::Repository, each: &mut dyn FnMut(ObjectId, Introduced)) {
+        let mut buf = Vec::new();
+        let mut differ = TreeDiff::default();
+        for &i in &self.order {
+            let node = &self.nodes[i];
+            each(
+                node.id,
+                introduced(repo, node, &self.nodes, &self.pos, &mut differ, &mut buf),
+            );
+        }
+    }
+}
+
+/// The trees and blobs refs point at directly (`git tag t <tree-or-blob>`),
+/// which no commit reaches, each handed to `each` with the ref's name after
+/// every commit: a blob is introduced under the ref's name, a tree's blobs
+/// under their paths in it.
+pub fn tagged(
     repo: &gix::Repository,
-    index: &mut Index,
     tagged: &[(String, ObjectId, bool)],
+    each: &mut dyn FnMut(&str, ObjectId, Introduced),
 ) {
     let mut differ = TreeDiff::default();
     for (name, id, is_tree) in tagged {
-        let commit = index.commits.len() as u32;
         let blobs = if *is_tree {
-            match differ.added(repo, None, *id) {
-                Ok(b) => b,
-                Err(e) => {
-                    index.unreadable.push((*id, e));
-                    continue;
-                }
-            }
+            differ.added(repo, None, *id)
         } else {
-            vec![(name.as_bytes().to_vec(), *id)]
+            Ok(vec![(name.as_bytes().to_vec(), *id)])
         };
-        if blobs.is_empty() {
-            continue;
-        }
-        index.commits.push(CommitRec {
-            id: *id,
-            label: Some(name.clone()),
-        });
-        for (path, blob) in blobs {
-            index.record(blob, commit, &path);
-        }
+        each(name, *id, blobs);
     }
 }
 

@@ -6,9 +6,11 @@
 //!
 //! ```text
 //! refs (or --branch) minus ancestors of --since
-//!   → graph::walk: commits parents-first, tree diffs → blob → [(commit, path)]
-//!   → units: one per (blob, set of rules applicable to its paths), scanned
-//!     in parallel, streaming blob contents through a per-thread buffer
+//!   → graph::plan: every commit read and ordered parents-first (before the scan)
+//!   → graph::Plan::walk, while the scan runs: tree diffs → blob → [(commit, path)]
+//!   → units: one per (blob, set of rules applicable to its paths), each sent
+//!     to the workers as soon as the walk finds it and scanned in parallel,
+//!     streaming blob contents through a per-thread buffer
 //!   → dedupe: one finding per rule + secret, with the oldest commit and counts
 //! ```
 //!
@@ -29,6 +31,7 @@ use gix::objs::FindExt;
 use graph::{Index, Intro};
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 use std::time::Instant;
 
 /// What to scan.
@@ -60,102 +63,253 @@ fn history_error(path: &Path, reason: impl std::fmt::Display) -> Error {
     }
 }
 
-/// The history of one repository, walked and split into scan units, ready
-/// for the scanner. Only object ids, interned paths and findings are held in
-/// memory, never blob contents.
-pub struct HistorySource {
-    /// Shared handle the workers open their own readers from.
-    sync: gix::ThreadSafeRepository,
+/// The error of a walk that could not read some commits or trees: the
+/// history cannot be scanned completely.
+fn unreadable_error(repo: &Path, unreadable: &[(ObjectId, String)]) -> Option<Error> {
+    let (id, reason) = unreadable.first()?;
+    Some(history_error(
+        repo,
+        format!(
+            "{} commit(s) or tree(s) cannot be read, e.g. {id}: {reason}; the history cannot be scanned completely",
+            unreadable.len()
+        ),
+    ))
+}
+
+/// Decides whether a repository path (as if checked out under the
+/// repository root) is left out of a history scan.
+pub type Exclude = Box<dyn Fn(&Path) -> bool + Send + Sync>;
+
+/// What the walk has learnt so far, shared by the walking thread (which
+/// adds to it) and the workers (which look their units up).
+#[derive(Default)]
+struct State {
     index: Index,
     units: Vec<Unit>,
-    /// Blobs committed only at excluded paths.
-    ignored: u64,
-    info: HistoryStats,
-    root: PathBuf,
-    max_blob_size: u64,
+    /// Per blob (indexed like `index.blobs`): (path signature, unit).
+    blob_units: Vec<Vec<(u32, u32)>>,
+    /// Per path: signature of the rules that apply, kind, excluded.
+    path_sig: Vec<u32>,
+    path_kind: Vec<FileKind>,
+    path_excluded: Vec<bool>,
+    sig_ids: HashMap<Vec<u64>, u32>,
+    /// Time from the start of `open` to the end of the walk.
     walk_ms: u64,
 }
 
+/// The history of one repository, ready for the scanner. Commits are read
+/// and ordered by [`HistorySource::open`]; their trees are compared while
+/// the scan runs ([`Source::feed`], on the scanner's source thread), so blobs
+/// are scanned as soon as the walk finds them. Only object ids, interned
+/// paths and findings are held in memory, never blob contents.
+pub struct HistorySource {
+    /// Shared handle the workers and the walk open their own readers from.
+    sync: gix::ThreadSafeRepository,
+    plan: graph::Plan,
+    tagged: Vec<(String, ObjectId, bool)>,
+    rules: RuleSet,
+    exclude: Exclude,
+    state: Mutex<State>,
+    /// Trees that could not be read during the walk: the scan fails closed.
+    failed: Mutex<Vec<(ObjectId, String)>>,
+    info: HistoryStats,
+    root: PathBuf,
+    repo_path: PathBuf,
+    max_blob_size: u64,
+    started: Instant,
+    /// Time spent in `open`, before the scan started.
+    open_ms: u64,
+}
+
 impl HistorySource {
-    /// Walks the history of the repository at `opts.repo`. Paths for which
-    /// `is_excluded` (given the path as if checked out under the repository
-    /// root) returns true are not scanned; a blob committed only at such
-    /// paths is counted as ignored.
+    /// Reads and orders the commits of the repository at `opts.repo`. Paths
+    /// for which `exclude` (given the path as if checked out under the
+    /// repository root) returns true are not scanned; a blob committed only
+    /// at such paths is counted as ignored.
     pub fn open(
         opts: &HistoryOptions,
         rules: &RuleSet,
-        is_excluded: &dyn Fn(&Path) -> bool,
+        exclude: Exclude,
     ) -> Result<HistorySource, Error> {
         let started = Instant::now();
-        let mut repo = gix::discover(&opts.repo).map_err(|e| open_error(&opts.repo, e))?;
-        // Trees of parents are read again when their children are compared.
-        repo.object_cache_size_if_unset(16 << 20);
+        let repo = gix::discover(&opts.repo).map_err(|e| open_error(&opts.repo, e))?;
         let tips = tips(&repo, opts)?;
         let hidden = match &opts.since {
             Some(rev) => graph::ancestors(&repo, &[resolve(&repo, opts, rev, "--since")?]),
             None => HashSet::new(),
         };
-        let mut index = graph::walk(&repo, &tips.commits, &hidden);
-        graph::record_tagged(&repo, &mut index, &tips.tagged);
-        // Fail closed: a commit or tree that cannot be read hides everything
-        // below it. (Missing blobs are counted skips: the run is incomplete.)
-        if let Some((id, reason)) = index.unreadable.first() {
-            return Err(history_error(
-                &opts.repo,
-                format!(
-                    "{} commit(s) or tree(s) cannot be read, e.g. {id}: {reason}; the history cannot be scanned completely",
-                    index.unreadable.len()
-                ),
-            ));
+        let plan = graph::plan(&repo, &tips.commits, &hidden);
+        // Fail closed: a commit that cannot be read hides everything below
+        // it. (Missing blobs are counted skips: the run is incomplete.)
+        if let Some(e) = unreadable_error(&opts.repo, &plan.unreadable) {
+            return Err(e);
         }
-        let walk_ms = started.elapsed().as_millis() as u64;
-        let (info, root) = history_stats(&repo, &index);
-        let excluded: Vec<bool> = index
-            .paths
-            .iter()
-            .map(|p| is_excluded(&root.join(p)))
-            .collect();
-        let (units, ignored) = units(&index, rules, &excluded);
+        let (info, root) = history_stats(&repo, plan.len());
         // Blobs are read once each: an object cache would only copy them.
         let mut scan_repo = repo.clone();
         scan_repo.object_cache_size(None);
         Ok(HistorySource {
             sync: scan_repo.into_sync(),
-            index,
-            units,
-            ignored,
+            plan,
+            tagged: tips.tagged,
+            rules: rules.clone(),
+            exclude,
+            state: Mutex::new(State::default()),
+            failed: Mutex::new(Vec::new()),
             info,
             root,
+            repo_path: opts.repo.clone(),
             max_blob_size: opts.max_blob_size,
-            walk_ms,
+            open_ms: started.elapsed().as_millis() as u64,
+            started,
         })
+    }
+
+    /// The error a walk that met unreadable trees ends with: the scan's
+    /// results must not be used as if the history were complete.
+    pub fn walk_error(&self) -> Option<Error> {
+        unreadable_error(&self.repo_path, &lock(&self.failed))
+    }
+
+    fn state(&self) -> std::sync::MutexGuard<'_, State> {
+        lock(&self.state)
+    }
+}
+
+/// A poisoned lock only means a panic elsewhere; the data is intact.
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl State {
+    /// Records that `commit` introduced `blob` at `path`; returns the new
+    /// scan unit when this is the blob's first introduction at a path with
+    /// this set of applicable rules (the blob is scanned once per set: the
+    /// same content committed as `.env` and as `README.md` is scanned as
+    /// both, while renames and copies to paths of the same kind cost
+    /// nothing).
+    fn record(
+        &mut self,
+        rules: &RuleSet,
+        exclude: &Exclude,
+        root: &Path,
+        blob: ObjectId,
+        commit: u32,
+        path: &[u8],
+    ) -> Option<u32> {
+        let (path, new_path) = self.index.intern(path);
+        if new_path {
+            let p = &self.index.paths[path as usize];
+            let k = kind::classify(p);
+            let mut sig = vec![0u64; rules.rules().len().div_ceil(64)];
+            for (i, r) in rules.rules().iter().enumerate() {
+                if r.applies_to(k, p) {
+                    sig[i / 64] |= 1 << (i % 64);
+                }
+            }
+            let next = self.sig_ids.len() as u32;
+            self.path_sig.push(*self.sig_ids.entry(sig).or_insert(next));
+            self.path_kind.push(k);
+            self.path_excluded.push(exclude(&root.join(p)));
+        }
+        let intro = Intro { commit, path };
+        let b = self.index.record(blob, intro);
+        if b == self.blob_units.len() {
+            self.blob_units.push(Vec::new());
+        }
+        if self.path_excluded[path as usize] {
+            return None;
+        }
+        let sig = self.path_sig[path as usize];
+        match self.blob_units[b].iter().find(|(s, _)| *s == sig) {
+            Some(&(_, u)) => {
+                self.units[u as usize].intros.push(intro);
+                None
+            }
+            None => {
+                let u = self.units.len() as u32;
+                self.units.push(Unit {
+                    blob,
+                    kind: self.path_kind[path as usize],
+                    intros: vec![intro],
+                });
+                self.blob_units[b].push((sig, u));
+                Some(u)
+            }
+        }
+    }
+
+    fn item(&self, unit: u32) -> Item {
+        let u = &self.units[unit as usize];
+        Item {
+            display: self.index.paths[u.intros[0].path as usize].clone(),
+            kind: u.kind,
+            content: Content::Object,
+            tag: unit,
+        }
     }
 }
 
 impl Source for HistorySource {
     type Local = gix::Repository;
 
+    /// Walks the commits in order, comparing trees, and sends each new scan
+    /// unit as soon as it is found; then blobs committed only at excluded
+    /// paths, as ignored skips.
     fn feed(&self, sink: &mut dyn FnMut(Event)) {
-        for _ in 0..self.ignored {
+        let mut repo = self.sync.to_thread_local();
+        // Trees of parents are read again when their children are compared.
+        repo.object_cache_size_if_unset(16 << 20);
+        let mut items: Vec<Item> = Vec::new();
+        let mut on_blobs = |sink: &mut dyn FnMut(Event),
+                            id: ObjectId,
+                            label: Option<&str>,
+                            blobs: graph::Introduced| {
+            let blobs = match blobs {
+                Ok(b) => b,
+                Err(e) => {
+                    lock(&self.failed).push((id, e));
+                    return;
+                }
+            };
+            if blobs.is_empty() {
+                return;
+            }
+            let mut state = self.state();
+            let commit = state.index.commits.len() as u32;
+            // Items are sent after the lock is released: a send may wait for
+            // the workers, which take the lock to read their objects.
+            state.index.commits.push(graph::CommitRec {
+                id,
+                label: label.map(str::to_string),
+            });
+            for (path, blob) in blobs {
+                if let Some(u) =
+                    state.record(&self.rules, &self.exclude, &self.root, blob, commit, &path)
+                {
+                    items.push(state.item(u));
+                }
+            }
+            drop(state);
+            for item in items.drain(..) {
+                sink(Event::Item(item));
+            }
+        };
+        self.plan
+            .walk(&repo, &mut |id, blobs| on_blobs(sink, id, None, blobs));
+        graph::tagged(&repo, &self.tagged, &mut |name, id, blobs| {
+            on_blobs(sink, id, Some(name), blobs)
+        });
+        let ignored = {
+            let mut state = self.state();
+            state.walk_ms = self.started.elapsed().as_millis() as u64;
+            state.blob_units.iter().filter(|u| u.is_empty()).count()
+        };
+        for _ in 0..ignored {
             sink(Event::Skip(Skipped {
                 path: String::new(),
                 reason: SkipReason::Ignored,
                 detail: String::new(),
-            }));
-        }
-        for (id, reason) in &self.index.unreadable {
-            sink(Event::Skip(Skipped {
-                path: format!("commit {}", id.to_hex_with_len(12)),
-                reason: SkipReason::Unreadable,
-                detail: reason.clone(),
-            }));
-        }
-        for (i, u) in self.units.iter().enumerate() {
-            sink(Event::Item(Item {
-                display: self.index.paths[u.intros[0].path as usize].clone(),
-                kind: u.kind,
-                content: Content::Object,
-                tag: i as u32,
             }));
         }
     }
@@ -171,11 +325,11 @@ impl Source for HistorySource {
         max_size: u64,
         buf: &mut Vec<u8>,
     ) -> Result<(), (SkipReason, String)> {
-        let u = &self.units[item.tag as usize];
+        let blob = self.state().units[item.tag as usize].blob;
         let max_size = max_size.min(self.max_blob_size);
         let size = repo
-            .find_header(u.blob)
-            .map_err(|e| (SkipReason::Unreadable, format!("blob {}: {e}", u.blob)))?
+            .find_header(blob)
+            .map_err(|e| (SkipReason::Unreadable, format!("blob {blob}: {e}")))?
             .size();
         if size > max_size {
             return Err((
@@ -184,18 +338,18 @@ impl Source for HistorySource {
             ));
         }
         let (at, len) = {
-            let blob = repo
+            let data = repo
                 .objects
-                .find_blob(&u.blob, buf)
-                .map_err(|e| (SkipReason::Unreadable, format!("blob {}: {e}", u.blob)))?;
-            (blob.data.as_ptr() as usize, blob.data.len())
+                .find_blob(&blob, buf)
+                .map_err(|e| (SkipReason::Unreadable, format!("blob {blob}: {e}")))?;
+            (data.data.as_ptr() as usize, data.data.len())
         };
         // The blob's bytes are a slice of `buf`; make them all of it.
         let start = at.wrapping_sub(buf.as_ptr() as usize);
         if start.checked_add(len).is_none_or(|end| end > buf.len()) {
             return Err((
                 SkipReason::Unreadable,
-                format!("blob {}: object data outside its buffer", u.blob),
+                format!("blob {blob}: object data outside its buffer"),
             ));
         }
         buf.copy_within(start..start + len, 0);
@@ -204,11 +358,12 @@ impl Source for HistorySource {
     }
 
     fn skip_path(&self, item: &Item) -> String {
-        let first = self.units[item.tag as usize].intros[0];
+        let state = self.state();
+        let first = state.units[item.tag as usize].intros[0];
         format!(
             "{}@{}",
-            self.index.paths[first.path as usize],
-            self.index.commits[first.commit as usize]
+            state.index.paths[first.path as usize],
+            state.index.commits[first.commit as usize]
                 .id
                 .to_hex_with_len(7)
         )
@@ -220,18 +375,20 @@ impl Source for HistorySource {
     }
 
     fn finish(&self, found: Tagged, stats: &mut ScanStats) -> Vec<Finding> {
+        let state = self.state();
         stats.history = Some(HistoryStats {
-            blobs: self.index.blobs.len() as u64,
-            walk_ms: self.walk_ms,
+            blobs: state.index.blobs.len() as u64,
+            walk_ms: state.walk_ms,
             ..self.info.clone()
         });
-        // The walk is part of the scan's time.
-        stats.elapsed_ms += self.walk_ms;
+        // The part of the walk before the scan started is part of its time
+        // (the rest overlapped the scan).
+        stats.elapsed_ms += self.open_ms;
         let found = found.into_iter().map(|(t, f)| (t as usize, f)).collect();
         dedupe(
             &self.sync.to_thread_local(),
-            &self.index,
-            &self.units,
+            &state.index,
+            &state.units,
             found,
         )
     }
@@ -344,60 +501,6 @@ fn open_error(path: &Path, e: impl std::fmt::Display) -> Error {
     } else {
         history_error(path, e)
     }
-}
-
-/// Splits every blob's introductions into scan units. What `scan_content`
-/// reports for given bytes depends on the path only through which rules apply
-/// to it (file kind and path globs), so the bytes are scanned once per
-/// distinct set of applicable rules among the blob's paths: the same content
-/// committed as `.env` and as `README.md` is scanned as both, while renames
-/// and copies to paths of the same kind cost nothing.
-///
-/// Introductions at excluded paths are dropped; returns the units and the
-/// number of blobs that were only committed at excluded paths.
-fn units(index: &Index, rules: &RuleSet, excluded: &[bool]) -> (Vec<Unit>, u64) {
-    let mut sig_ids: HashMap<Vec<u64>, u32> = HashMap::new();
-    let mut path_sig: Vec<u32> = Vec::with_capacity(index.paths.len());
-    let mut path_kind: Vec<FileKind> = Vec::with_capacity(index.paths.len());
-    for p in &index.paths {
-        let k = kind::classify(p);
-        let mut sig = vec![0u64; rules.rules().len().div_ceil(64)];
-        for (i, r) in rules.rules().iter().enumerate() {
-            if r.applies_to(k, p) {
-                sig[i / 64] |= 1 << (i % 64);
-            }
-        }
-        let next = sig_ids.len() as u32;
-        path_sig.push(*sig_ids.entry(sig).or_insert(next));
-        path_kind.push(k);
-    }
-    let mut units = Vec::with_capacity(index.blobs.len());
-    let mut ignored = 0;
-    for (blob, intros) in &index.blobs {
-        let mut by_sig: Vec<(u32, Unit)> = Vec::new();
-        for intro in intros {
-            if excluded[intro.path as usize] {
-                continue;
-            }
-            let sig = path_sig[intro.path as usize];
-            match by_sig.iter_mut().find(|(s, _)| *s == sig) {
-                Some((_, u)) => u.intros.push(*intro),
-                None => by_sig.push((
-                    sig,
-                    Unit {
-                        blob: *blob,
-                        kind: path_kind[intro.path as usize],
-                        intros: vec![*intro],
-                    },
-                )),
-            }
-        }
-        if by_sig.is_empty() {
-            ignored += 1;
-        }
-        units.extend(by_sig.into_iter().map(|(_, u)| u));
-    }
-    (units, ignored)
 }
 
 /// What makes two history findings "the same": the rule and the secret
@@ -550,7 +653,7 @@ fn commit_meta(repo: &gix::Repository, id: &ObjectId, buf: &mut Vec<u8>) -> (Str
 }
 
 /// Repository identity for reports, and the repository root.
-fn history_stats(repo: &gix::Repository, index: &Index) -> (HistoryStats, PathBuf) {
+fn history_stats(repo: &gix::Repository, commits: u64) -> (HistoryStats, PathBuf) {
     let root = repo
         .workdir()
         .unwrap_or_else(|| repo.git_dir())
@@ -572,7 +675,7 @@ fn history_stats(repo: &gix::Repository, index: &Index) -> (HistoryStats, PathBu
             .ok()
             .flatten()
             .map(|n| n.as_bstr().to_string()),
-        commits: index.walked,
+        commits,
         blobs: 0,
         walk_ms: 0,
     };
