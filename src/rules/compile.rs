@@ -15,7 +15,7 @@ use crate::context::yaml::PathPattern;
 use crate::error::{shared_source, ProblemKind, RuleErrors, SharedSource, SourceProblem};
 use crate::finding::Severity;
 use crate::kind::{self, FileKind};
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::ops::Range;
 use toml::Spanned;
 
@@ -33,6 +33,12 @@ struct Ctx<'a> {
     /// Regexes are kept as text and compiled on first use: the file is one
     /// of the embedded pack's, whose patterns its tests compile.
     deferred: bool,
+    /// Patterns built so far in this load, by expanded text: the same
+    /// pattern in several rules or contexts (a shared `(?&def)`, a common
+    /// guard) is compiled once and shares its compiled form.
+    patterns: HashMap<String, Pattern>,
+    /// Glob sets built so far in this load, by their globs.
+    globsets: HashMap<Vec<String>, globset::GlobSet>,
 }
 
 impl Ctx<'_> {
@@ -102,14 +108,20 @@ fn compile_sources(
     let mut entities: Vec<Entity> = Vec::new();
     let mut seen: BTreeMap<String, String> = BTreeMap::new();
     let mut seen_entities: BTreeMap<String, String> = BTreeMap::new();
+    let mut patterns = HashMap::new();
+    let mut globsets = HashMap::new();
     for (index, source) in sources.iter().enumerate() {
         let mut ctx = Ctx {
             source,
             shared: None,
             problems: Vec::new(),
             deferred: defer(source),
+            patterns: std::mem::take(&mut patterns),
+            globsets: std::mem::take(&mut globsets),
         };
         let (file_rules, file_entities) = compile_file(&mut ctx, index);
+        patterns = std::mem::take(&mut ctx.patterns);
+        globsets = std::mem::take(&mut ctx.globsets);
         for rule in file_rules {
             match seen.get(&rule.meta.id) {
                 Some(first) => {
@@ -500,6 +512,11 @@ fn globs(ctx: &mut Ctx<'_>, list: &[Spanned<String>]) -> Option<Option<globset::
     if list.is_empty() {
         return Some(None);
     }
+    // Rules and contexts repeat a few path lists; each set is built once.
+    let key: Vec<String> = list.iter().map(|g| g.get_ref().clone()).collect();
+    if let Some(set) = ctx.globsets.get(&key) {
+        return Some(Some(set.clone()));
+    }
     let mut b = globset::GlobSetBuilder::new();
     let mut ok = true;
     for p in list {
@@ -521,11 +538,12 @@ fn globs(ctx: &mut Ctx<'_>, list: &[Spanned<String>]) -> Option<Option<globset::
             }
         }
     }
-    if ok {
-        b.build().ok().map(Some)
-    } else {
-        None
+    if !ok {
+        return None;
     }
+    let set = b.build().ok()?;
+    ctx.globsets.insert(key, set.clone());
+    Some(Some(set))
 }
 
 fn compile_entity(
@@ -711,21 +729,27 @@ fn build_regex(
             return None;
         }
     };
-    if ctx.deferred {
-        return Some(Pattern::deferred(expanded));
+    if let Some(p) = ctx.patterns.get(&expanded) {
+        return Some(p.clone());
     }
-    match pattern::build(&expanded) {
-        Ok(r) => Some(Pattern::compiled(expanded, r)),
-        Err(e) => {
-            ctx.problem(
-                Some(spanned.span()),
-                format!("{what} does not compile"),
-                "this pattern",
-                Some(e.to_string()),
-            );
-            None
+    let built = if ctx.deferred {
+        Pattern::deferred(expanded.clone())
+    } else {
+        match pattern::build(&expanded) {
+            Ok(r) => Pattern::compiled(expanded.clone(), r),
+            Err(e) => {
+                ctx.problem(
+                    Some(spanned.span()),
+                    format!("{what} does not compile"),
+                    "this pattern",
+                    Some(e.to_string()),
+                );
+                return None;
+            }
         }
-    }
+    };
+    ctx.patterns.insert(expanded, built.clone());
+    Some(built)
 }
 
 fn build_regexes(
@@ -832,36 +856,7 @@ fn compile_rule(
     };
     let not_kinds = kinds(ctx, &spec.not_kinds);
     let not_paths = globs(ctx, &spec.not_paths);
-    let path_set = if spec.paths.is_empty() {
-        Some(None)
-    } else {
-        let mut b = globset::GlobSetBuilder::new();
-        let mut ok = true;
-        for p in &spec.paths {
-            match globset::GlobBuilder::new(p.get_ref())
-                .literal_separator(true)
-                .build()
-            {
-                Ok(g) => {
-                    b.add(g);
-                }
-                Err(e) => {
-                    ok = false;
-                    ctx.problem(
-                        Some(p.span()),
-                        format!("invalid path glob `{}`", p.get_ref()),
-                        "glob",
-                        Some(e.to_string()),
-                    );
-                }
-            }
-        }
-        if ok {
-            b.build().ok().map(Some)
-        } else {
-            None
-        }
-    };
+    let path_set = globs(ctx, &spec.paths);
     let mut keywords = Vec::new();
     for k in &spec.keywords {
         if k.get_ref().trim().is_empty() {
@@ -1351,5 +1346,30 @@ mod tests {
                 a.meta.id
             );
         }
+    }
+
+    #[test]
+    fn a_pattern_shared_by_rules_is_compiled_once() {
+        let rule = |id: &str| {
+            format!(
+                "[[rule]]\nid = \"{id}\"\ntitle = \"t\"\ndescription = \"d\"\nseverity = \"low\"\nclass = \"F1\"\nkeywords = [\"acme\"]\nregex = 'ACME=(?P<secret>[a-z]+)'\npaths = [\"**/*.env\"]\nmust_match = [\"ACME=x\"]\nmust_not_match = [\"ACME\"]\n[rule.migration]\nsummary = \"s\"\n"
+            )
+        };
+        let text = format!("{}{}", rule("x.a"), rule("x.b"));
+        let sources = [RuleSource {
+            name: "shared.toml".into(),
+            text,
+        }];
+        let (rules, _) =
+            compile_sources(&sources, |_| true).unwrap_or_else(|e| panic!("{:?}", e.problems));
+        let [a, b] = &rules[..] else {
+            panic!("two rules expected, got {}", rules.len())
+        };
+        let ra = a.matcher.regex.as_ref().expect("a regex");
+        let rb = b.matcher.regex.as_ref().expect("a regex");
+        assert!(!rb.is_compiled());
+        assert!(ra.is_match(b"ACME=x"));
+        // Compiling one compiled the other: they share the compiled form.
+        assert!(rb.is_compiled());
     }
 }
