@@ -22,6 +22,12 @@ pub fn sniff(content: &[u8]) -> Option<&'static str> {
     let head = &content[..content.len().min(SNIFF_LEN)];
     let start = head.iter().position(|b| !b.is_ascii_whitespace())?;
     let head = &head[start..];
+    // Every form below names keysweep: most files are settled by one search
+    // with a searcher built once, not a dozen built per file.
+    static KEYSWEEP: std::sync::OnceLock<memchr::memmem::Finder<'static>> =
+        std::sync::OnceLock::new();
+    let finder = KEYSWEEP.get_or_init(|| memchr::memmem::Finder::new(b"keysweep"));
+    finder.find(head)?;
     let has = |needle: &str| memchr::memmem::find(head, needle.as_bytes()).is_some();
     // A Markdown plan has the marker on its second line.
     if memchr::memmem::find(&head[..head.len().min(256)], PLAN_MARKER.as_bytes()).is_some() {
