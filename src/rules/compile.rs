@@ -110,7 +110,8 @@ fn compile_sources(
     let mut seen_entities: BTreeMap<String, String> = BTreeMap::new();
     let mut patterns = HashMap::new();
     let mut globsets = HashMap::new();
-    for (index, source) in sources.iter().enumerate() {
+    let parsed = parse_all(sources);
+    for ((index, source), file) in sources.iter().enumerate().zip(parsed) {
         let mut ctx = Ctx {
             source,
             shared: None,
@@ -119,7 +120,7 @@ fn compile_sources(
             patterns: std::mem::take(&mut patterns),
             globsets: std::mem::take(&mut globsets),
         };
-        let (file_rules, file_entities) = compile_file(&mut ctx, index);
+        let (file_rules, file_entities) = compile_file(&mut ctx, file, index);
         patterns = std::mem::take(&mut ctx.patterns);
         globsets = std::mem::take(&mut ctx.globsets);
         for rule in file_rules {
@@ -228,8 +229,45 @@ fn cross_check(sources: &[RuleSource], rules: &[Rule], entities: &[Entity]) -> V
     problems
 }
 
-fn compile_file(ctx: &mut Ctx<'_>, source_index: usize) -> (Vec<Rule>, Vec<Entity>) {
-    let file: RuleFileSpec = match toml::from_str(&ctx.source.text) {
+/// Parses every rule file. TOML parsing is most of the time a rule load
+/// takes (the shipped pack is 100 KB), and it comes before anything can be
+/// scanned, so a large set of files is parsed on two threads.
+fn parse_all(sources: &[RuleSource]) -> Vec<Result<RuleFileSpec, toml::de::Error>> {
+    let parse = |s: &RuleSource| toml::from_str::<RuleFileSpec>(&s.text);
+    let total: usize = sources.iter().map(|s| s.text.len()).sum();
+    if sources.len() < 2 || total < PARALLEL_PARSE_BYTES {
+        return sources.iter().map(parse).collect();
+    }
+    // Split where the first part holds about half of the text.
+    let mut split = 0;
+    let mut acc = 0;
+    while split < sources.len() - 1 && acc * 2 < total {
+        acc += sources[split].text.len();
+        split += 1;
+    }
+    let (first, second) = sources.split_at(split);
+    std::thread::scope(|scope| {
+        let other = scope.spawn(|| second.iter().map(parse).collect::<Vec<_>>());
+        let mut out: Vec<_> = first.iter().map(parse).collect();
+        match other.join() {
+            Ok(rest) => out.extend(rest),
+            // A parser panic is a bug; parse again here so it surfaces on
+            // this thread with its own message.
+            Err(_) => out.extend(second.iter().map(parse)),
+        }
+        out
+    })
+}
+
+/// Below this much rule text, a second thread costs more than it saves.
+const PARALLEL_PARSE_BYTES: usize = 32 << 10;
+
+fn compile_file(
+    ctx: &mut Ctx<'_>,
+    file: Result<RuleFileSpec, toml::de::Error>,
+    source_index: usize,
+) -> (Vec<Rule>, Vec<Entity>) {
+    let file: RuleFileSpec = match file {
         Ok(f) => f,
         Err(e) => {
             let msg = e.message().to_string();
