@@ -564,6 +564,20 @@ fn compile_entity(
             }
         })
         .collect();
+    let mut rename = Vec::new();
+    for r in &spec.rename {
+        let p = r.get_ref();
+        if p.find.is_empty() || p.with.is_empty() || p.find == p.with {
+            ctx.problem(
+                Some(r.span()),
+                "a rename needs a non-empty `find` and a different, non-empty `with`",
+                "rename",
+                None,
+            );
+        } else {
+            rename.push((p.find.clone(), p.with.clone()));
+        }
+    }
     if ctx.problems.len() != before {
         return None;
     }
@@ -574,6 +588,7 @@ fn compile_entity(
         regex: regex?,
         outcomes,
         examples,
+        rename,
         origin: Origin { span, source_index },
     })
 }
@@ -1051,6 +1066,7 @@ fn compile_rule(
                 before: spec.migration.before,
                 after: spec.migration.after,
                 reference: spec.migration.reference,
+                manual: spec.migration.manual,
             },
             fix: fix.as_ref().map(|f| FixMeta {
                 opt_in: f.opt_in.clone(),

@@ -44,6 +44,9 @@ pub struct FileScan {
     pub mentions: BTreeMap<String, MentionStats>,
     /// Each silent mention (path left empty: the caller knows it).
     pub silent: Vec<SilentMention>,
+    /// What each mention of a renamable entity does (who sets, who reads
+    /// the legacy name), for `fix`'s repository rename plan.
+    pub refs: super::env::FileRefs,
 }
 
 /// A match that survived every filter, before positions are computed.
@@ -393,11 +396,13 @@ pub fn scan_content(
     }
     let accounted = mentions::account(rules, &view, active, &mut hits, &rejected, opts);
     if hits.is_empty() {
+        let refs = env_refs(rules, &view, active, &[]);
         return FileScan {
             findings: Vec::new(),
             truncated,
             mentions: accounted.stats,
             silent: accounted.silent,
+            refs,
         };
     }
     let hits = group_by_line(content, hits);
@@ -447,6 +452,7 @@ pub fn scan_content(
                             location: edit_cursor.location(r.clone()),
                             original: String::from_utf8_lossy(&content[r.clone()]).into_owned(),
                             replacement: with.clone(),
+                            opt_in: f.opt_in.clone(),
                         })
                         .collect(),
                     opt_in: f.opt_in.clone(),
@@ -503,15 +509,49 @@ pub fn scan_content(
                 commit: None,
                 occurrences: h.count,
                 file: None,
+                manual: None,
             }
         })
-        .collect();
+        .collect::<Vec<Finding>>();
+    let refs = env_refs(rules, &view, active, &findings);
     FileScan {
         findings,
         truncated,
         mentions: accounted.stats,
         silent: accounted.silent,
+        refs,
     }
+}
+
+/// The refs of every active entity that declares renames.
+fn env_refs(
+    rules: &RuleSet,
+    view: &View<'_>,
+    active: &[bool],
+    findings: &[Finding],
+) -> super::env::FileRefs {
+    let n_rules = rules.rules().len();
+    let mut out = super::env::FileRefs::default();
+    for (j, entity) in rules.entities().iter().enumerate() {
+        if entity.rename.is_empty() || !active.get(n_rules + j).copied().unwrap_or(false) {
+            continue;
+        }
+        let traits = |id: &str| match rules.index_of(id) {
+            Some(i) => {
+                let r = &rules.rules()[i];
+                super::env::RuleTraits {
+                    mentions: r.matcher.mentions.contains(&entity.id),
+                    compat: r.meta.class.as_deref() == Some("F15"),
+                }
+            }
+            None => super::env::RuleTraits::default(),
+        };
+        let mut r = super::env::classify(entity, view, findings, &traits);
+        out.overflow |= r.overflow;
+        out.refs.append(&mut r.refs);
+    }
+    out.refs.sort_by_key(|r| r.range.start);
+    out
 }
 
 /// Folds hits of one rule on one line (with the same secret, if any) into
