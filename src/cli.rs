@@ -207,7 +207,8 @@ pub struct ScanArgs {
     #[arg(long, short = 'q')]
     pub quiet: bool,
     /// Print details to stderr: rule files loaded, every skipped path with the
-    /// reason, and timing. Never prints secrets.
+    /// reason, every mention that is not a finding with the reason it is
+    /// silent, and timing. Never prints secrets.
     #[arg(long, short = 'v')]
     pub verbose: bool,
     /// Human format: colour.

@@ -165,6 +165,34 @@ pub fn write_verbose(
             s.detail
         )?;
     }
+    // Every mention that is not a finding, and why: what a reviewer checks
+    // when a line they expected to see is not reported.
+    for m in &out.silent {
+        writeln!(
+            w,
+            "keysweep: silent {}:{} ({}): {}",
+            crate::util::term::quote_path(&m.path),
+            m.line,
+            m.entity,
+            m.reason
+                .as_deref()
+                .unwrap_or("UNCLASSIFIED: no rule or reason applies")
+        )?;
+    }
+    let listed = out.silent.len() as u64;
+    let silent: u64 = out
+        .stats
+        .mentions
+        .values()
+        .map(|m| m.silent.values().sum::<u64>() + m.unclassified)
+        .sum();
+    if silent > listed {
+        writeln!(
+            w,
+            "keysweep: {} more silent mention(s) not listed",
+            silent - listed
+        )?;
+    }
     write_timing(w, &out.stats, walk_and_scan)
 }
 

@@ -597,11 +597,18 @@ impl YamlDoc {
             uses_merge |= self.has_merge.contains(&id);
             let path = &full[..len];
             if let Some(p) = patterns.iter().position(|p| p.matches(path)) {
+                // A merge key anywhere inside the unit (`environment: {<<:
+                // *env}`) brings in keys from elsewhere, too.
+                let span = node.span.clone();
+                uses_merge |= self.has_merge.iter().any(|m| {
+                    let s = &self.node(*m).span;
+                    span.start <= s.start && s.end <= span.end
+                });
                 return Some(Unit {
                     node: id,
                     pattern: p,
                     path: path.to_vec(),
-                    span: node.span.clone(),
+                    span,
                     uses_merge,
                 });
             }

@@ -162,6 +162,11 @@ impl Diagnostic for FindingDiagnostic<'_> {
                 .and_then(|r| r.class.clone())
                 .map_or_else(|| "here".into(), |c| format!("{c} here")),
         };
+        // One finding per line and rule: say how often the line repeats it.
+        let label = match self.finding.occurrences {
+            n if n > 1 => format!("{label} ({n} times on this line)"),
+            _ => label,
+        };
         Some(Box::new(std::iter::once(LabeledSpan::new_with_span(
             Some(label),
             self.span,

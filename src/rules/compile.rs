@@ -422,6 +422,8 @@ fn compile_context(
     let excludes = build_regexes(ctx, defs, &spec.excludes, "excludes pattern");
     let unknown = build_regexes(ctx, defs, &spec.unknown, "unknown pattern");
     let file_requires = build_regexes(ctx, defs, &spec.file_requires, "file_requires pattern");
+    let before_requires =
+        build_regexes(ctx, defs, &spec.before_requires, "before_requires pattern");
     let file_excludes = build_regexes(ctx, defs, &spec.file_excludes, "file_excludes pattern");
     let file_unknown = build_regexes(ctx, defs, &spec.file_unknown, "file_unknown pattern");
     let instruction = spec
@@ -451,6 +453,7 @@ fn compile_context(
         excludes: excludes?,
         unknown: unknown?,
         file_requires: file_requires?,
+        before_requires: before_requires?,
         file_excludes: file_excludes?,
         file_unknown: file_unknown?,
         ok: spec.ok.clone(),

@@ -241,6 +241,9 @@ pub struct Context {
     pub unknown: Vec<Regex>,
     /// As `requires`, over the whole file's live text.
     pub file_requires: Vec<Regex>,
+    /// As `requires`, over the file's live text before the match: what must
+    /// come first (a fallback reads the new variable before the old one).
+    pub before_requires: Vec<Regex>,
     /// As `excludes`, over the whole file's live text.
     pub file_excludes: Vec<Regex>,
     /// As `unknown`, over the whole file's live text.

@@ -129,6 +129,8 @@ pub struct ContextSpec {
     #[serde(default)]
     pub file_requires: Vec<Spanned<String>>,
     #[serde(default)]
+    pub before_requires: Vec<Spanned<String>>,
+    #[serde(default)]
     pub file_excludes: Vec<Spanned<String>>,
     #[serde(default)]
     pub file_unknown: Vec<Spanned<String>>,

@@ -203,6 +203,12 @@ fn judge_at(view: &View<'_>, alt: &Context, focus: Range<usize>) -> Verdict {
     if !all_match(&alt.requires, &scope.text) || !all_match(&alt.file_requires, view.live()) {
         return Verdict::Reject;
     }
+    if !alt.before_requires.is_empty() {
+        let live = view.live();
+        if !all_match(&alt.before_requires, &live[..focus.start.min(live.len())]) {
+            return Verdict::Reject;
+        }
+    }
     if any_match(&alt.excludes, &scope.text) || any_match(&alt.file_excludes, view.live()) {
         return Verdict::Fine(alt.ok.clone());
     }
@@ -256,7 +262,7 @@ fn scope_text(
         // means nothing further out, and every match re-reading it all
         // would make the scan quadratic.
         Scope::Line => {
-            let l = super::location::line_bounds(view.content, off);
+            let l = view.line_at(off);
             let start = l.start.max(off.saturating_sub(LINE_WINDOW));
             let end = l.end.min(focus.end.saturating_add(LINE_WINDOW));
             one(start..end)

@@ -178,7 +178,11 @@ pub(crate) fn blocked_before(fix: &FixRule, group: &Range<usize>, content: &[u8]
     if fix.unless_before.is_empty() {
         return false;
     }
-    let line_start = location::line_bounds(content, group.start).start;
+    // The patterns look at what immediately precedes the occurrence (`${`,
+    // `secrets.`): a bounded window keeps many occurrences on one long line
+    // linear.
+    let lo = group.start.saturating_sub(256);
+    let line_start = memchr::memrchr(b'\n', &content[lo..group.start]).map_or(lo, |i| lo + i + 1);
     let before = &content[line_start..group.start];
     fix.unless_before.iter().any(|r| r.is_match(before))
 }

@@ -100,19 +100,13 @@ fn account_entity(
             continue;
         }
         let range = m.range();
-        let line = location::line_bounds(content, range.start);
-        let on_line = |h: &Hit| {
-            overlaps(&h.whole, &range) || (line.start <= h.focus.start && h.focus.start <= line.end)
-        };
+        let line = view.line_at(range.start);
         // An outcome hit of this entity accounts only for the mentions it
         // overlaps: a second mention on the line gets its own hit (folded
         // into the same finding later, with its own edit and count).
         let covered = hits.iter().any(|h| {
-            if h.entity == Some(j) {
-                overlaps(&h.whole, &range)
-            } else {
-                accounts_for(&rules.rules()[h.rule]) && on_line(h)
-            }
+            (h.entity == Some(j) || accounts_for(&rules.rules()[h.rule]))
+                && overlaps(&h.whole, &range)
         });
         if covered {
             stats.reported += 1;

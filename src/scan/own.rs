@@ -67,21 +67,30 @@ pub fn sniff(content: &[u8]) -> Option<&'static str> {
 #[derive(Debug, Clone, Default)]
 pub struct OwnFiles {
     files: Vec<(PathBuf, Option<(u64, u64)>)>,
+    /// Whether any own file exists as a regular file (only then can a walked
+    /// file be it under another name, through a hard link).
+    any_identity: bool,
 }
 
 impl OwnFiles {
     /// The run's own files (paths that do not exist yet are kept by path).
     pub fn new(paths: &[PathBuf]) -> OwnFiles {
+        let files: Vec<(PathBuf, Option<(u64, u64)>)> = paths
+            .iter()
+            .map(|p| {
+                (
+                    crate::util::paths::normalised_absolute(p),
+                    std::fs::metadata(p)
+                        .ok()
+                        .filter(std::fs::Metadata::is_file)
+                        .and_then(|m| identity(&m)),
+                )
+            })
+            .collect();
+        let any_identity = files.iter().any(|(_, i)| i.is_some());
         OwnFiles {
-            files: paths
-                .iter()
-                .map(|p| {
-                    (
-                        crate::util::paths::normalised_absolute(p),
-                        std::fs::metadata(p).ok().and_then(|m| identity(&m)),
-                    )
-                })
-                .collect(),
+            files,
+            any_identity,
         }
     }
 
@@ -90,14 +99,22 @@ impl OwnFiles {
         self.files.is_empty()
     }
 
-    /// Whether `path` is one of the run's own files.
+    /// Whether `path` is one of the run's own files. Called for every
+    /// scanned file: the common answer (another name, no existing own file)
+    /// costs neither a `stat` nor a path normalisation.
     pub fn contains(&self, path: &Path) -> bool {
         if self.files.is_empty() {
             return false;
         }
-        let id = std::fs::metadata(path).ok().and_then(|m| identity(&m));
-        if id.is_some() && self.files.iter().any(|(_, i)| *i == id) {
-            return true;
+        if self.any_identity {
+            let id = std::fs::metadata(path).ok().and_then(|m| identity(&m));
+            if id.is_some() && self.files.iter().any(|(_, i)| *i == id) {
+                return true;
+            }
+        }
+        let name = path.file_name();
+        if !self.files.iter().any(|(p, _)| p.file_name() == name) {
+            return false;
         }
         let abs = crate::util::paths::normalised_absolute(path);
         self.files.iter().any(|(p, _)| *p == abs)

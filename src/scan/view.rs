@@ -181,6 +181,11 @@ pub struct View<'a> {
     ctx: FileContext<'a>,
     live: OnceCell<Vec<u8>>,
     embedded: OnceCell<Vec<Embedded>>,
+    /// (line start, offset up to which no line break follows it) of the
+    /// last [`line_start`](Self::line_start) answer.
+    last_line: std::cell::Cell<Option<(usize, usize)>>,
+    /// The last [`line_at`](Self::line_at) answer.
+    last_bounds: std::cell::Cell<Option<Range<usize>>>,
 }
 
 impl<'a> View<'a> {
@@ -193,6 +198,8 @@ impl<'a> View<'a> {
             ctx: FileContext::new(syntax_of(kind, path), content),
             live: OnceCell::new(),
             embedded: OnceCell::new(),
+            last_line: std::cell::Cell::new(None),
+            last_bounds: std::cell::Cell::new(None),
         }
     }
 
@@ -279,6 +286,43 @@ impl<'a> View<'a> {
             .or(Some((off..off, Region::Prose)))
     }
 
+    /// The start of `off`'s line. Offsets mostly come in increasing order
+    /// (mentions, hits): the last answer is extended instead of searching
+    /// back from `off`, so many offsets on one long line stay linear.
+    fn line_start(&self, off: usize) -> usize {
+        let off = off.min(self.content.len());
+        let start = match self.last_line.get() {
+            Some((start, upto)) if start <= off && off <= upto => start,
+            Some((start, upto)) if start <= off => {
+                match memchr::memrchr(b'\n', &self.content[upto..off]) {
+                    Some(i) => upto + i + 1,
+                    None => start,
+                }
+            }
+            _ => memchr::memrchr(b'\n', &self.content[..off]).map_or(0, |i| i + 1),
+        };
+        let upto = match self.last_line.get() {
+            Some((s, u)) if s == start => u.max(off),
+            _ => off,
+        };
+        self.last_line.set(Some((start, upto)));
+        start
+    }
+
+    /// The bounds of `off`'s line (terminator excluded), kept for the next
+    /// offset on the same line: mentions on one long line find it once.
+    pub fn line_at(&self, off: usize) -> Range<usize> {
+        if let Some(l) = self.last_bounds.take() {
+            if l.start <= off && off <= l.end {
+                self.last_bounds.set(Some(l.clone()));
+                return l;
+            }
+        }
+        let l = super::location::line_bounds(self.content, off);
+        self.last_bounds.set(Some(l.clone()));
+        l
+    }
+
     /// Where `off` stands lexically.
     pub fn places_at(&self, off: usize) -> Places {
         let mut p: Places = 0;
@@ -312,7 +356,7 @@ impl<'a> View<'a> {
         let lex = self.ctx.lex();
         let class = lex.class_at(off);
         p |= class_bits(class);
-        if self.ctx.is_commented_line(off) {
+        if lex.is_commented_line_from(self.content, self.line_start(off), off) {
             p |= Place::Comment.bit();
         }
         if class != Class::Comment {

@@ -84,8 +84,12 @@ fn value_after(text: &[u8], at: usize) -> Option<Range<usize>> {
         Some(b'=') => j += 1,
         Some(b':') if text.get(j + 1) != Some(&b':') => {
             j += 1;
-            if text.get(j) == Some(&b'=') {
-                j += 1;
+            // `:=` assigns; `${NAME:-x}` and `${NAME:+x}` expand to a value;
+            // `${NAME:?text}` is the error message shown when NAME is unset.
+            match text.get(j) {
+                Some(b'?') => return None,
+                Some(b'=' | b'-' | b'+') => j += 1,
+                _ => {}
             }
         }
         _ => return None,
@@ -131,7 +135,42 @@ fn value_after(text: &[u8], at: usize) -> Option<Range<usize>> {
     if NOT_SECRETS.contains(&lower.as_str()) {
         return None;
     }
+    // `...`, `***`, `xxxx`: a placeholder, and masking it would hide that.
+    if value
+        .iter()
+        .all(|b| matches!(b, b'.' | b'*' | b'x' | b'X' | b'-' | b'_'))
+    {
+        return None;
+    }
+    if quote.is_none() && is_expression(value) {
+        return None;
+    }
     Some(start..j)
+}
+
+/// Whether an unquoted value is code that computes the value rather than
+/// the value itself: a call or index (`os.getenv(`, `cfg[`), or a short
+/// dotted path of identifiers (`process.env.CI_KEY`, `var.localstack_api_key`,
+/// `builtins.getEnv`). Credentials have no such shape (a JWT's first segment
+/// is long base64).
+fn is_expression(value: &[u8]) -> bool {
+    if value.iter().any(|b| matches!(b, b'(' | b'[')) {
+        return true;
+    }
+    let mut segments = value.split(|b| *b == b'.');
+    let Some(first) = segments.next() else {
+        return false;
+    };
+    let ident = |s: &[u8]| {
+        s.first()
+            .is_some_and(|b| b.is_ascii_alphabetic() || *b == b'_')
+            && s.iter().all(|b| b.is_ascii_alphanumeric() || *b == b'_')
+    };
+    value.contains(&b'.')
+        && first.len() <= 20
+        && first.first().is_some_and(|b| b.is_ascii_lowercase())
+        && ident(first)
+        && segments.all(ident)
 }
 
 static TOKEN_SHAPE: LazyLock<Option<regex::bytes::Regex>> = LazyLock::new(|| {
@@ -261,6 +300,22 @@ mod tests {
         assert!(values("if API_KEY == x").is_empty());
         assert!(values("monkey=banana").is_empty());
         assert!(values("LOCALSTACK_API_KEY").is_empty());
+        // Code that computes the value is not the value.
+        assert!(values("LOCALSTACK_KEY = os.getenv(\"LOCALSTACK_API_KEY\")").is_empty());
+        assert!(values("process.env.LOCALSTACK_API_KEY = process.env.CI_KEY ?? \"\";").is_empty());
+        assert!(values("LOCALSTACK_API_KEY = builtins.getEnv \"LOCALSTACK_API_KEY\";").is_empty());
+        assert!(values("X=\"${LOCALSTACK_AUTH_TOKEN:-${LOCALSTACK_API_KEY:-}}\"").is_empty());
+        assert!(values("api_key = var.localstack_api_key").is_empty());
+        assert!(values("export LOCALSTACK_API_KEY=...").is_empty());
+        assert!(values("LOCALSTACK_API_KEY: xxxxxxxxxx").is_empty());
+        assert!(values(": \"${LOCALSTACK_API_KEY:?LOCALSTACK_API_KEY must be set}\"").is_empty());
+        // Literals stay literals, dotted or not.
+        assert_eq!(values("${LOCALSTACK_API_KEY:-4dR9xK2pQz}"), ["4dR9xK2pQz"]);
+        assert_eq!(values("DB_PASSWORD=Hunter.Two"), ["Hunter.Two"]);
+        assert_eq!(
+            values("JWT_TOKEN=eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxIn0.sig"),
+            ["eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxIn0.sig"]
+        );
     }
 
     #[test]

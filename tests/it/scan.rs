@@ -4,17 +4,20 @@
 use crate::util::*;
 use std::collections::BTreeMap;
 
-/// (path, line, class) → count, from an expected-results TSV.
-fn expected(tsv: &str) -> BTreeMap<(String, u64, String), usize> {
+/// (path, line, class, severity) → count, from an expected-results TSV.
+type Key = (String, u64, String, String);
+
+fn expected(tsv: &str) -> BTreeMap<Key, usize> {
     let text = std::fs::read_to_string(fixture(&format!("expected/{tsv}"))).unwrap();
     let mut m = BTreeMap::new();
     for line in text.lines().skip(1).filter(|l| !l.trim().is_empty()) {
         let cols: Vec<&str> = line.split('\t').collect();
-        assert!(cols.len() >= 3, "malformed row in {tsv}: {line}");
+        assert!(cols.len() >= 4, "malformed row in {tsv}: {line}");
         *m.entry((
             cols[0].to_string(),
             cols[1].parse().unwrap(),
             cols[2].to_string(),
+            cols[3].to_string(),
         ))
         .or_insert(0) += 1;
     }
@@ -22,7 +25,7 @@ fn expected(tsv: &str) -> BTreeMap<(String, u64, String), usize> {
 }
 
 /// Same shape from a JSON report, paths made relative to `prefix`.
-fn reported(report: &serde_json::Value, prefix: &str) -> BTreeMap<(String, u64, String), usize> {
+fn reported(report: &serde_json::Value, prefix: &str) -> BTreeMap<Key, usize> {
     let mut m = BTreeMap::new();
     for f in report["findings"].as_array().unwrap() {
         let path = f["path"]
@@ -32,7 +35,8 @@ fn reported(report: &serde_json::Value, prefix: &str) -> BTreeMap<(String, u64, 
             .unwrap()
             .to_string();
         let class = f["class"].as_str().unwrap_or("-").to_string();
-        *m.entry((path, f["line"].as_u64().unwrap(), class))
+        let severity = f["severity"].as_str().unwrap_or("-").to_string();
+        *m.entry((path, f["line"].as_u64().unwrap(), class, severity))
             .or_insert(0) += 1;
     }
     m
@@ -61,6 +65,95 @@ fn assert_scenario(dir: &str, tsv: &str) {
 #[test]
 fn demo_repo_yields_exactly_the_expected_findings() {
     assert_scenario("demo", "demo-findings.tsv");
+}
+
+/// A polyglot monorepo with every detection pattern in realistic files
+/// (fixtures/tools/patterns_expected.py says why each row is there).
+#[test]
+fn patterns_repo_yields_exactly_the_expected_findings() {
+    assert_scenario("repos/patterns", "patterns.tsv");
+}
+
+/// The occurrences of one problem on one line are one finding, counted.
+#[test]
+fn one_finding_per_line_and_rule_counts_its_occurrences() {
+    let o = run(&[
+        "scan",
+        "fixtures/repos/patterns/Makefile",
+        "--format",
+        "json",
+        "--fail-on",
+        "never",
+    ]);
+    let r = json(&o);
+    let f = r["findings"].as_array().unwrap();
+    assert_eq!(f.len(), 1, "{r}");
+    assert_eq!(f[0]["occurrences"], 3, "{r}");
+}
+
+/// Every mention of every entity in every fixture tree ends as a finding or
+/// as silent for a stated reason: none is left unclassified.
+#[test]
+fn no_mention_in_any_fixture_is_left_unclassified() {
+    for dir in [
+        "demo",
+        "repos/patterns",
+        "repos/edge-cases",
+        "repos/clean",
+        "repos/encodings",
+    ] {
+        let o = run(&[
+            "scan",
+            &format!("fixtures/{dir}"),
+            "--format",
+            "json",
+            "--fail-on",
+            "never",
+        ]);
+        let r = json(&o);
+        let mentions = r["summary"]["mentions"].as_object().expect("mentions");
+        assert!(!mentions.is_empty(), "{dir}: {r}");
+        let mut found = 0;
+        for (entity, m) in mentions {
+            assert_eq!(m["unclassified"], 0, "{dir}: {entity}: {m}");
+            let silent: u64 = m["silent"]
+                .as_object()
+                .unwrap()
+                .values()
+                .map(|v| v.as_u64().unwrap())
+                .sum();
+            assert_eq!(
+                m["found"].as_u64().unwrap(),
+                m["reported"].as_u64().unwrap() + silent,
+                "{dir}: {entity}: {m}"
+            );
+            found += m["found"].as_u64().unwrap();
+        }
+        assert!(found > 0, "{dir}");
+    }
+}
+
+/// `--verbose` names each silent mention and its reason.
+#[test]
+fn verbose_lists_silent_mentions_with_their_reasons() {
+    let o = run(&[
+        "scan",
+        "fixtures/repos/patterns",
+        "--verbose",
+        "--quiet",
+        "--fail-on",
+        "never",
+    ]);
+    let err = stderr(&o);
+    assert!(
+        err.contains("keysweep: silent fixtures/repos/patterns/CHANGELOG.md:5 (legacy-variable): changelog entry"),
+        "{err}"
+    );
+    assert!(
+        err.contains("keysweep: silent fixtures/repos/patterns/.github/actions/setup-emulator/action.yml:4 (legacy-variable): an input the action itself declares"),
+        "{err}"
+    );
+    assert!(!err.contains("UNCLASSIFIED"), "{err}");
 }
 
 #[test]

@@ -276,6 +276,21 @@ impl LexMap {
         self.class_at(first) == Class::Comment
     }
 
+    /// [`is_commented_line`](Self::is_commented_line) for a caller that
+    /// knows where `offset`'s line starts: nothing after `offset` is read
+    /// unless the line is blank up to it, so many offsets on one long line
+    /// cost no rescans.
+    pub fn is_commented_line_from(&self, content: &[u8], start: usize, offset: usize) -> bool {
+        let offset = offset.min(content.len());
+        let first = skip_blanks(content, start);
+        match content.get(first) {
+            Some(b) if first <= offset && *b != b'\n' && *b != b'\r' => {
+                self.class_at(first) == Class::Comment
+            }
+            _ => self.is_commented_line(content, offset),
+        }
+    }
+
     /// A copy of `content[range]` with every comment byte replaced by a
     /// space (line breaks kept), so the copy has the same length and line
     /// structure and regexes over it see live code and literals only.
