@@ -648,6 +648,21 @@ impl Tally {
         t
     }
 
+    /// Active findings with at least one edit that waits for `--flag`
+    /// (whole fixes counted in [`Tally::opt_in`] and partial ones alike).
+    pub fn waiting_for(findings: &[Finding], flag: &str) -> usize {
+        findings
+            .iter()
+            .filter(|f| f.is_active())
+            .filter(|f| {
+                f.fix
+                    .iter()
+                    .flat_map(|x| x.edits.iter())
+                    .any(|e| e.opt_in.as_deref() == Some(flag))
+            })
+            .count()
+    }
+
     /// One line: `3 fixable, 1 more with --rename-secrets, 2 need a person, 1 to rotate`.
     pub fn line(&self) -> String {
         format!(

@@ -22,6 +22,10 @@ use std::ops::Range;
 pub const DEFAULT_MANUAL: &str =
     "no mechanical rewrite: the change depends on a decision keysweep cannot make";
 
+/// Why an edit on a line that holds a credential is left to a person.
+pub const CREDENTIAL_LINE: &str =
+    "the line holds a committed credential: rotate it and remove the value, then edit the line by hand";
+
 /// What the rules say about themselves that annotation needs.
 #[derive(Debug, Clone, Default)]
 pub struct RuleFacts {
@@ -207,6 +211,21 @@ fn annotate_file(
         }
         edits.sort_by_key(|e| (e.location.byte_start, e.location.byte_end));
         planned.push((edits, manual));
+    }
+    // `fix` leaves lines holding a credential alone (renaming around a
+    // committed value could hide it from the next scan), so edits there are
+    // not counted as fixable: the finding is work for a person.
+    let secret_lines: BTreeSet<usize> = group
+        .iter()
+        .filter(|f| f.secret.is_some())
+        .flat_map(|f| f.location.line..=f.location.end_line)
+        .collect();
+    for (edits, manual) in &mut planned {
+        let before = edits.len();
+        edits.retain(|e| !secret_lines.contains(&e.location.line));
+        if edits.len() < before && manual.is_none() {
+            *manual = Some(CREDENTIAL_LINE.to_string());
+        }
     }
     // No two findings' edits overlap: the first (in report order) keeps it.
     let mut kept: Vec<(Range<usize>, String)> = Vec::new();

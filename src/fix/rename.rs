@@ -820,8 +820,12 @@ fn plan_variable<'f>(
                 if fed.is_empty() {
                     continue;
                 }
+                // A provider held because its scope already sets the new
+                // name keeps feeding readers of that scope, but not readers
+                // in other files: they would read a name it does not set.
                 let kept = fed.iter().any(|&p| match &at(files, p).hold {
-                    None | Some(Hold::Duplicate) => true,
+                    None => true,
+                    Some(Hold::Duplicate) => p.0 == r.0,
                     Some(_) => false,
                 });
                 if !kept {

@@ -246,7 +246,10 @@ pub fn write_summary(
         }
     }
     for (o, n) in &waiting {
-        writeln!(out, "\n{n} more fix(es) need --{o} (not applied).")?;
+        writeln!(
+            out,
+            "\n{n} finding(s) have edits that need --{o} (not applied)."
+        )?;
     }
     // What must exist outside the repository.
     let needed = plan.outside(level);

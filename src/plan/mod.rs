@@ -109,6 +109,10 @@ pub struct Plan {
     /// What `keysweep fix` does, needs an opt-in for, leaves to a person,
     /// and what needs rotating: the counts `scan` and `fix` print too.
     pub tally: Tally,
+    /// Findings with edits that wait for `--rename-secrets` (partial fixes
+    /// included), as `keysweep fix` reports them.
+    #[serde(skip)]
+    pub waiting_rename_secrets: usize,
     /// The repository's rename sets (see `keysweep fix`).
     pub renames: Vec<RenameSet>,
     /// What the renames need outside the repository, by the flag that
@@ -392,6 +396,7 @@ impl Plan {
             rotate_distinct: distinct.len(),
             ci_secrets,
             tally: Tally::of(findings),
+            waiting_rename_secrets: Tally::waiting_for(findings, rename::RENAME_SECRETS),
             renames: renames.sets.clone(),
             before_renames,
             automatic: auto.into_values().collect(),
@@ -443,26 +448,15 @@ impl Plan {
                 plural(self.tally.fixable, "finding", "findings")
             ));
         }
-        if self.tally.opt_in > 0
-            || self
-                .renames
-                .iter()
-                .any(|s| s.status == Status::Renamed(Level::RenameSecrets))
-        {
+        if self.waiting_rename_secrets > 0 {
             let first = if self.before_renames.contains_key(rename::RENAME_SECRETS) {
                 "; create the renamed secrets and variables first (see section 3)"
             } else {
                 ""
             };
-            let places: usize = self
-                .renames
-                .iter()
-                .filter(|s| s.status == Status::Renamed(Level::RenameSecrets))
-                .map(RenameSet::len)
-                .sum();
             c.push(format!(
-                "Decide on `keysweep fix --write --rename-secrets` ({}: CI secret references and names read from outside the repository){first}",
-                plural(places, "more place", "more places")
+                "Decide on `keysweep fix --write --rename-secrets` ({} with edits that wait for it: CI secret references and names read from outside the repository){first}",
+                plural(self.waiting_rename_secrets, "finding", "findings")
             ));
         }
         if !self.deprecated.is_empty() {

@@ -396,10 +396,9 @@ fn write_summary(report: &Report<'_>, out: &mut dyn Write) -> std::io::Result<()
         writeln!(
             out,
             "{} can be rewritten mechanically: run `keysweep fix` to see the diff ({})",
-            if tally.fixable + tally.opt_in == 1 {
-                "1 finding"
-            } else {
-                "findings"
+            match tally.fixable + tally.opt_in {
+                1 => "1 finding".to_string(),
+                n => format!("{n} findings"),
             },
             tally.line()
         )?;

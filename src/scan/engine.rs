@@ -187,6 +187,17 @@ pub(crate) fn blocked_before(fix: &FixRule, group: &Range<usize>, content: &[u8]
     fix.unless_before.iter().any(|r| r.is_match(before))
 }
 
+/// The cached guard verdict of the line a rule's last hit was on.
+#[derive(Debug, Clone)]
+pub(crate) struct LineGuard {
+    /// The line's bytes.
+    line: Range<usize>,
+    /// Whether the fix's line guards let it apply there.
+    ok: bool,
+    /// Whether a whole-line fix already gave that line's edits to a hit.
+    given: bool,
+}
+
 /// The fix edits of a hit whose fix group (or whole match) is `group`, if
 /// the fix's guards leave it alone. `fix_file_ok` / `fix_line` cache the
 /// file guard and the per-line guard across the hits of one rule.
@@ -196,32 +207,50 @@ pub(crate) fn guarded_edits(
     whole: Range<usize>,
     content: &[u8],
     fix_file_ok: &mut Option<bool>,
-    fix_line: &mut Option<(Range<usize>, bool)>,
+    fix_line: &mut Option<LineGuard>,
 ) -> Vec<(Range<usize>, String)> {
     let file_ok =
         *fix_file_ok.get_or_insert_with(|| !fix.unless_file.iter().any(|r| r.is_match(content)));
+    if !file_ok {
+        return Vec::new();
+    }
     // Every single-line match on one line has the same context window (that
     // line and the next), so the verdict is kept per line.
-    let cached = fix_line
+    let on_cached = fix_line
         .as_ref()
-        .filter(|(line, _)| line.start <= whole.start && whole.end <= line.end);
-    let context_ok = file_ok
-        && match cached {
-            Some((_, ok)) => *ok,
-            None => {
-                let ok = fix_context_ok(fix, content, whole.clone());
-                let line = location::line_bounds(content, whole.start);
-                if whole.end <= line.end {
-                    *fix_line = Some((line, ok));
-                }
-                ok
-            }
-        };
-    if context_ok {
-        fix_edits(fix, group, content)
-    } else {
-        Vec::new()
+        .is_some_and(|g| g.line.start <= whole.start && whole.end <= g.line.end);
+    if !on_cached {
+        let ok = fix_context_ok(fix, content, whole.clone());
+        let line = location::line_bounds(content, whole.start);
+        *fix_line = (whole.end <= line.end).then_some(LineGuard {
+            line,
+            ok,
+            given: false,
+        });
+        if fix_line.is_none() {
+            return if ok {
+                fix_edits(fix, group, content)
+            } else {
+                Vec::new()
+            };
+        }
     }
+    let Some(g) = fix_line.as_mut() else {
+        return Vec::new();
+    };
+    if !g.ok {
+        return Vec::new();
+    }
+    if fix.whole_lines {
+        // A whole-line fix makes the same edits for every hit on the line,
+        // and hits on one line become one finding: the first hit carries
+        // them, so thousands of hits on one long line stay linear.
+        if g.given {
+            return Vec::new();
+        }
+        g.given = true;
+    }
+    fix_edits(fix, group, content)
 }
 
 /// Runs one rule over `content`, appending surviving hits (and matches its
@@ -242,7 +271,7 @@ fn run_rule(
     let mut context_ok: Option<bool> = None;
     let mut fix_file_ok: Option<bool> = None;
     let mut line_verdict: Option<(Range<usize>, bool)> = None;
-    let mut fix_line: Option<(Range<usize>, bool)> = None;
+    let mut fix_line: Option<LineGuard> = None;
     let mut count = 0;
     for caps in regex.captures_iter(content) {
         let Some(m) = caps.get(0) else { continue };

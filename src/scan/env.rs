@@ -1143,7 +1143,11 @@ impl<'v, 'a> Cx<'v, 'a> {
         let value_line = |l: usize| l == r.line || (ends_line && l == r.line + 1);
         let near: Vec<usize> = self
             .on_line(r.line)
-            .chain(if ends_line { self.on_line(r.line + 1).collect::<Vec<_>>() } else { Vec::new() })
+            .chain(if ends_line {
+                self.on_line(r.line + 1).collect::<Vec<_>>()
+            } else {
+                Vec::new()
+            })
             .collect();
         for &i in &near {
             let f = &findings[i];
