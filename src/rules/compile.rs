@@ -1189,9 +1189,13 @@ fn compile_fix(
             );
         }
     }
+    let sentence = spec
+        .scope
+        .as_ref()
+        .is_some_and(|s| s.get_ref() == "sentence");
     let whole_lines = match spec.scope.as_ref().map(|s| (s, s.get_ref().as_str())) {
         None | Some((_, "group")) => false,
-        Some((_, "line")) => {
+        Some((_, "line" | "sentence")) => {
             if let Some(g) = &spec.group {
                 ctx.problem(
                     Some(g.span()),
@@ -1207,7 +1211,7 @@ fn compile_fix(
                 Some(s.span()),
                 format!("unknown fix scope `{other}`"),
                 "scope",
-                Some("use `group` (the default) or `line`".into()),
+                Some("use `group` (the default), `line` or `sentence`".into()),
             );
             false
         }
@@ -1221,6 +1225,7 @@ fn compile_fix(
     Some(FixRule {
         group,
         whole_lines,
+        sentence,
         action: action?,
         opt_in: spec.opt_in.as_ref().map(|o| o.get_ref().clone()),
         note: spec.note.clone(),

@@ -366,6 +366,10 @@ pub struct FixRule {
     /// `scope = "line"`: rewrite the match's whole lines (terminators
     /// included) instead of a group, e.g. to drop a value that follows it.
     pub whole_lines: bool,
+    /// `scope = "sentence"`: as `line`, plus the line before when the
+    /// match's line continues its sentence (a link on the line after the
+    /// words "your API key").
+    pub sentence: bool,
     /// The rewrite.
     pub action: FixAction,
     /// Applied only when the user passes the flag of this name.

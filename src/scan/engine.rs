@@ -87,7 +87,10 @@ pub(crate) fn fix_edits(
     content: &[u8],
 ) -> Vec<(Range<usize>, String)> {
     let target = if fix.whole_lines {
-        let start = location::line_bounds(content, group.start).start;
+        let mut start = location::line_bounds(content, group.start).start;
+        if fix.sentence {
+            start = sentence_start(content, start);
+        }
         let last = group.end.max(group.start + 1) - 1;
         let end = memchr::memchr(b'\n', &content[last.min(content.len())..])
             .map_or(content.len(), |i| last + i + 1);
@@ -116,6 +119,28 @@ pub(crate) fn fix_edits(
     edits.retain(|(r, with)| content[r.clone()] != *with.as_bytes());
     edits.sort_by_key(|(r, _)| (r.start, r.end));
     edits
+}
+
+/// Where the sentence holding the line at `line_start` begins: the previous
+/// line's start when that line is prose that does not end its sentence
+/// (not blank, not a heading, fence or table row, no `.`, `:`, `!` or `?`
+/// at its end); otherwise `line_start`.
+fn sentence_start(content: &[u8], line_start: usize) -> usize {
+    if line_start == 0 {
+        return 0;
+    }
+    let prev = location::line_bounds(content, line_start - 1);
+    let text = content[prev.clone()].trim_ascii();
+    let continues = text.iter().any(u8::is_ascii_alphabetic)
+        && !text.starts_with(b"#")
+        && !text.starts_with(b"```")
+        && !text.starts_with(b"|")
+        && !matches!(text.last(), Some(b'.' | b':' | b'!' | b'?' | b'`' | b'>'));
+    if continues {
+        prev.start
+    } else {
+        line_start
+    }
 }
 
 /// Whether a fix's `unless_line` patterns leave this match alone. The context
