@@ -322,6 +322,11 @@ enum Part {
     ScriptProvider,
     /// A script that exports a committed legacy key (never renamed).
     LiteralProvider,
+    /// A script that exports the old name and passes it to one container
+    /// under the new name (held: its scope already sets the new name).
+    DuplicateProvider,
+    /// A `.env` file setting it empty (a placeholder).
+    DotenvProvider,
     /// A compose file reading it from the host.
     ComposeReader,
     /// A shell guard.
@@ -335,6 +340,8 @@ fn part() -> impl Strategy<Value = Part> {
         Just(Part::CiProvider),
         Just(Part::ScriptProvider),
         Just(Part::LiteralProvider),
+        Just(Part::DuplicateProvider),
+        Just(Part::DotenvProvider),
         Just(Part::ComposeReader),
         Just(Part::GuardReader),
         Just(Part::CodeReader),
@@ -355,6 +362,11 @@ fn render(p: Part, i: usize) -> (String, String) {
             format!("scripts/dev{i}.sh"),
             "#!/bin/sh\nexport LOCALSTACK_API_KEY=4dR9xK2pQz\ndocker compose up -d\n".into(),
         ),
+        Part::DuplicateProvider => (
+            format!("scripts/run{i}.sh"),
+            "#!/bin/sh\nexport LOCALSTACK_API_KEY=\"$(cat ~/.ls-key)\"\ndocker run -e LOCALSTACK_AUTH_TOKEN=\"$LOCALSTACK_API_KEY\" localstack/localstack-pro\n".into(),
+        ),
+        Part::DotenvProvider => (format!("env{i}/.env"), "LOCALSTACK_API_KEY=\n".into()),
         Part::ComposeReader => (
             format!("compose/docker-compose.{i}.yml"),
             "services:\n  app:\n    image: acme/app\n    environment:\n      - KEY=${LOCALSTACK_API_KEY-}\n".into(),
@@ -372,7 +384,7 @@ fn render(p: Part, i: usize) -> (String, String) {
 
 /// Names set and names read in a tree of generated files.
 fn provided_and_read(files: &BTreeMap<String, Vec<u8>>) -> (BTreeSet<String>, Vec<String>) {
-    let set = regex::Regex::new(r"(?m)^(?:export |\s+)([A-Z_]+)(?:=|: \$\{\{)").unwrap();
+    let set = regex::Regex::new(r"(?m)^(?:export |\s+)?([A-Z_]+)(?:=|: \$\{\{)").unwrap();
     let read =
         regex::Regex::new(r#"\$\{([A-Z_]+)-\}|"\$([A-Z_]+)"|os\.environ\["([A-Z_]+)"\]"#).unwrap();
     let mut provided = BTreeSet::new();
