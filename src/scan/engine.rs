@@ -723,6 +723,19 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_sentence_starts_on_the_line_before_only_when_it_continues() {
+        let t = b"Get your API key from\nhttps://example.com/keys\n";
+        assert_eq!(sentence_start(t, 22), 0);
+        let t = b"Done.\nhttps://example.com/keys\n";
+        assert_eq!(sentence_start(t, 6), 6);
+        let t = b"# Setup\nhttps://example.com/keys\n";
+        assert_eq!(sentence_start(t, 8), 8);
+        let t = b"\nhttps://example.com/keys\n";
+        assert_eq!(sentence_start(t, 1), 1);
+        assert_eq!(sentence_start(b"x", 0), 0);
+    }
+
+    #[test]
     fn entropy_orders_placeholders_below_keys() {
         assert!(entropy(b"xxxxxxxxxx") < 0.1);
         assert!(entropy(b"1n5HqMitb2") > 3.0);
