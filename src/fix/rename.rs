@@ -84,6 +84,17 @@ pub enum Decision {
     Untouched(Option<String>),
 }
 
+impl Decision {
+    /// The set the decision belongs to, if any.
+    pub fn set(&self) -> Option<usize> {
+        match self {
+            Decision::Rename { set, .. } => Some(*set),
+            Decision::Hold { set, .. } => *set,
+            Decision::Untouched(_) => None,
+        }
+    }
+}
+
 /// What kind of name a set renames.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -575,7 +586,80 @@ pub fn plan(files: &[ScannedRefs]) -> Plan {
             }
         }
     }
+    follow_line_names(files, &mut decisions, &mut sets);
     Plan { sets, decisions }
+}
+
+/// A message or comment on the same line as a renamed name follows that
+/// rename (a guard's `echo "LOCALSTACK_API_KEY is empty"` next to the test
+/// it explains), whatever the repository's other documentation does.
+fn follow_line_names(
+    files: &[ScannedRefs],
+    decisions: &mut [Vec<Decision>],
+    sets: &mut [RenameSet],
+) {
+    for (fi, f) in files.iter().enumerate() {
+        let refs = &f.refs.refs;
+        let mut renamed: BTreeMap<(usize, &str), (Level, usize)> = BTreeMap::new();
+        for (ri, r) in refs.iter().enumerate() {
+            if matches!(r.role, Role::Doc { .. }) {
+                continue;
+            }
+            if let Decision::Rename { level, set, .. } = &decisions[fi][ri] {
+                let e = renamed
+                    .entry((r.line, r.key.as_str()))
+                    .or_insert((*level, *set));
+                e.0 = e.0.max(*level);
+            }
+        }
+        if renamed.is_empty() {
+            continue;
+        }
+        for (ri, r) in refs.iter().enumerate() {
+            if !matches!(r.role, Role::Doc { secret: false }) || r.hold.is_some() {
+                continue;
+            }
+            let (Some(to), Some(&(level, set))) =
+                (&r.new_name, renamed.get(&(r.line, r.key.as_str())))
+            else {
+                continue;
+            };
+            match &decisions[fi][ri] {
+                Decision::Rename { level: l, .. } if *l <= level => {}
+                old => {
+                    // The place moves from its documentation set to the
+                    // set of the name it follows, so the summary lists it
+                    // where it is renamed.
+                    let p = place(files, (fi, ri));
+                    if let Decision::Hold {
+                        set: Some(from), ..
+                    }
+                    | Decision::Rename { set: from, .. } = old
+                    {
+                        let still = refs.iter().enumerate().any(|(oi, o)| {
+                            oi != ri && o.line == r.line && decisions[fi][oi].set() == Some(*from)
+                        });
+                        if !still {
+                            sets[*from].others.retain(|q| *q != p);
+                        }
+                    }
+                    let t = &sets[set];
+                    if !t.others.contains(&p)
+                        && !t.readers.contains(&p)
+                        && !t.providers.contains(&p)
+                    {
+                        sets[set].others.push(p);
+                        sets[set].others.sort();
+                    }
+                    decisions[fi][ri] = Decision::Rename {
+                        to: to.clone(),
+                        level,
+                        set,
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// The decision for one ref of a set with `status`: its own hold wins.

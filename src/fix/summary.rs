@@ -168,7 +168,9 @@ pub fn write_summary(
             out,
             "\nRename sets (planned for the whole repository; each is renamed as a whole or not at all):"
         )?;
-        for set in &plan.sets {
+        // A documentation set whose places all follow a renamed name on
+        // their lines is empty: nothing to show.
+        for set in plan.sets.iter().filter(|s| !s.is_empty()) {
             let (tag, tail) = match &set.status {
                 Status::Renamed(l) if *l <= level => (
                     if opts.write { "renamed" } else { "renames" },

@@ -397,7 +397,12 @@ impl Plan {
             ci_secrets,
             tally: Tally::of(findings),
             waiting_rename_secrets: Tally::waiting_for(findings, rename::RENAME_SECRETS),
-            renames: renames.sets.clone(),
+            renames: renames
+                .sets
+                .iter()
+                .filter(|s| !s.is_empty())
+                .cloned()
+                .collect(),
             before_renames,
             automatic: auto.into_values().collect(),
             manual,
