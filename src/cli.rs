@@ -256,9 +256,14 @@ pub struct HistoryArgs {
 }
 
 const FIX_AFTER_HELP: &str = "\
-Only rewrites that rules declare safe are applied (e.g. LOCALSTACK_API_KEY ->
-LOCALSTACK_AUTH_TOKEN where the value is a reference). Credential values are
-never edited: committed keys and tokens are listed for rotation instead.
+Only rewrites that rules declare safe are applied. Renames are planned for the
+whole repository: the places that set a name and the places that read it form
+a rename set, renamed as a whole or held with the reason shown, so no reader
+is cut off from its provider. The default mode applies what needs nothing
+outside the repository; --rename-secrets also renames CI secrets and names set
+outside it, and first prints what to create (with the command per CI system).
+Credential values are never edited: committed keys and tokens are listed for
+rotation instead, and a name next to one is not renamed.
 
 Without --write the unified diff goes to stdout and the summary to stderr.
 Files are written atomically (temporary file + rename), keeping permissions,
@@ -280,10 +285,11 @@ pub struct FixArgs {
     /// Apply the changes (default: dry run printing a unified diff).
     #[arg(long)]
     pub write: bool,
-    /// Also rename the legacy secret or variable a LOCALSTACK_AUTH_TOKEN value is
-    /// read from, e.g. `${{ secrets.LOCALSTACK_API_KEY }}` ->
-    /// `${{ secrets.LOCALSTACK_AUTH_TOKEN }}`. Create the renamed CI secret (holding
-    /// a CI Auth Token) before merging.
+    /// Also rename what needs an action outside the repository: legacy CI
+    /// secret and variable names (`${{ secrets.LOCALSTACK_API_KEY }}` ->
+    /// `${{ secrets.LOCALSTACK_AUTH_TOKEN }}`) and names read from the CI
+    /// system or a developer's shell. Create the renamed secrets (holding a CI
+    /// Auth Token) before merging: the summary lists them, with commands.
     #[arg(long)]
     pub rename_secrets: bool,
     /// Colour the diff.

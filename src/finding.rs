@@ -317,6 +317,10 @@ pub struct Finding {
     /// scans): its exact name, which `path` shows lossily when it is not
     /// UTF-8. `fix` rewrites this file.
     pub file: Option<std::path::PathBuf>,
+    /// Why `keysweep fix` leaves (part of) this finding to a person, when it
+    /// does: no safe rewrite exists, or the rename it needs is held back
+    /// (see `fix::rename`). Set when the repository's renames are planned.
+    pub manual: Option<String>,
 }
 
 impl Finding {
@@ -459,14 +463,21 @@ pub struct Edit {
     pub original: String,
     /// The literal text to put there.
     pub replacement: String,
+    /// The `keysweep fix` flag this edit needs (e.g. `rename-secrets`), if
+    /// the default mode leaves it out.
+    pub opt_in: Option<String>,
 }
 
-/// The edits that migrate one finding, as declared by its rule.
+/// The edits that migrate one finding: its rule's rewrite and the renames
+/// the repository's rename plan gives the names on its lines.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Fix {
-    /// Edits in content order; never empty.
+    /// Edits in content order. Empty when every edit the finding needs is
+    /// carried by another finding on the same text (edits never overlap
+    /// across findings, so applying every finding's fix applies each once).
     pub edits: Vec<Edit>,
-    /// Name of the flag the user must pass for this fix to be applied.
+    /// Name of the flag the user must pass for any of this fix to be
+    /// applied (every edit needs it); `None` when some edit applies by default.
     pub opt_in: Option<String>,
     /// What else the user must do (e.g. create the renamed CI secret).
     pub note: Option<String>,
@@ -598,6 +609,67 @@ pub struct ScanStats {
     /// Findings left out because the run hit its cap on findings kept
     /// (`ScanOptions::max_findings`).
     pub dropped_findings: u64,
+}
+
+/// How a set of findings splits between what `fix` does, what it does only
+/// with `--rename-secrets`, what needs a person and what needs rotating.
+/// `scan`, `fix` and `plan` print these same numbers.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Tally {
+    /// Findings the default `fix` rewrites.
+    pub fixable: usize,
+    /// Findings only `fix --rename-secrets` rewrites.
+    pub opt_in: usize,
+    /// Findings (above info) `fix` leaves to a person, in whole or in part
+    /// (each says why in [`Finding::manual`]).
+    pub manual: usize,
+    /// Committed credentials to rotate.
+    pub rotate: usize,
+}
+
+impl Tally {
+    /// Counts active (unsuppressed) findings.
+    pub fn of(findings: &[Finding]) -> Tally {
+        let mut t = Tally::default();
+        for f in findings.iter().filter(|f| f.is_active()) {
+            if f.needs_rotation() {
+                t.rotate += 1;
+                continue;
+            }
+            match (&f.fix, &f.manual) {
+                (_, Some(_)) if f.severity > Severity::Info => t.manual += 1,
+                (_, Some(_)) => {}
+                (Some(x), None) if x.opt_in.is_none() => t.fixable += 1,
+                (Some(_), None) => t.opt_in += 1,
+                (None, None) if f.severity > Severity::Info => t.manual += 1,
+                (None, None) => {}
+            }
+        }
+        t
+    }
+
+    /// Active findings with at least one edit that waits for `--flag`
+    /// (whole fixes counted in [`Tally::opt_in`] and partial ones alike).
+    pub fn waiting_for(findings: &[Finding], flag: &str) -> usize {
+        findings
+            .iter()
+            .filter(|f| f.is_active())
+            .filter(|f| {
+                f.fix
+                    .iter()
+                    .flat_map(|x| x.edits.iter())
+                    .any(|e| e.opt_in.as_deref() == Some(flag))
+            })
+            .count()
+    }
+
+    /// One line: `3 fixable, 1 more with --rename-secrets, 2 need a person, 1 to rotate`.
+    pub fn line(&self) -> String {
+        format!(
+            "{} fixable, {} more with --rename-secrets, {} need a person, {} to rotate",
+            self.fixable, self.opt_in, self.manual, self.rotate
+        )
+    }
 }
 
 #[cfg(test)]

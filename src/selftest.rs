@@ -6,8 +6,8 @@
 //! text must change nothing (idempotence).
 
 use crate::error::SourceProblem;
-use crate::fix::edit::{self, PlannedEdit};
-use crate::kind::{self, FileKind};
+use crate::fix::{fix_text, FixOptions};
+use crate::kind;
 use crate::rules::Rule;
 use crate::scan::Scanner;
 
@@ -62,8 +62,8 @@ pub fn check(scanner: &Scanner) -> Vec<SourceProblem> {
                     ),
                     "tighten the regex or add an allow pattern".to_string(),
                 )),
-                (true, _) if rule.fix.is_some() => {
-                    match check_fix(scanner, rule, &ex.path, kind, &ex.text) {
+                (true, _) if rule.fix.is_some() || renames(scanner, rule) => {
+                    match check_fix(scanner, rule, &ex.path, &ex.text) {
                         Ok(fixed) => {
                             exercised |= fixed;
                             None
@@ -124,6 +124,16 @@ pub fn check(scanner: &Scanner) -> Vec<SourceProblem> {
     problems
 }
 
+/// Whether the rule accounts for the mentions of an entity that declares
+/// renames (its findings carry the rename plan's edits).
+fn renames(scanner: &Scanner, rule: &Rule) -> bool {
+    scanner
+        .rules()
+        .entities()
+        .iter()
+        .any(|e| !e.rename.is_empty() && rule.matcher.mentions.contains(&e.id))
+}
+
 /// Checks every entity's `must_be_silent` examples: each holds a mention of
 /// the entity, and none is reported or left without an outcome.
 fn check_entities(scanner: &Scanner) -> Vec<SourceProblem> {
@@ -165,109 +175,91 @@ fn check_entities(scanner: &Scanner) -> Vec<SourceProblem> {
     problems
 }
 
-/// This rule's edits on `text`, resolved and applied; `None` if it has none.
-fn fix_once(
-    scanner: &Scanner,
-    rule: &Rule,
-    path: &str,
-    kind: FileKind,
-    text: &[u8],
-) -> Result<Option<Vec<u8>>, String> {
-    let edits: Vec<PlannedEdit> = scanner
-        .scan_bytes(path, kind, text)
-        .findings
-        .iter()
-        .filter(|f| f.rule_id == rule.meta.id)
-        .filter_map(|f| f.fix.as_ref())
-        .flat_map(|fix| fix.edits.iter())
-        .map(|e| PlannedEdit {
-            range: e.location.byte_start..e.location.byte_end,
-            original: e.original.as_bytes().to_vec(),
-            replacement: e.replacement.as_bytes().to_vec(),
-            rule_id: rule.meta.id.clone(),
-        })
-        .collect();
-    if edits.is_empty() {
-        return Ok(None);
-    }
-    let (kept, _) = edit::resolve(edits);
-    edit::apply(text, &kept)
-        .map(Some)
-        .map_err(|e| format!("the fix's edits do not apply: {e}"))
-}
-
-/// Whether the fix's `unless_file` / `unless_line` guards deliberately
-/// leave this example alone.
-fn guarded(scanner: &Scanner, rule: &Rule, path: &str, kind: FileKind, text: &[u8]) -> bool {
-    let Some(fix) = &rule.fix else { return false };
-    if fix.unless_file.iter().any(|r| r.is_match(text)) {
-        return true;
-    }
-    scanner
-        .scan_bytes(path, kind, text)
-        .findings
-        .iter()
-        .filter(|f| f.rule_id == rule.meta.id)
-        .any(|f| {
-            let (start, end) = (f.location.byte_start, f.location.byte_end);
-            let line_start = text[..start]
-                .iter()
-                .rposition(|&b| b == b'\n')
-                .map_or(0, |i| i + 1);
-            !crate::scan::engine::fix_context_ok(fix, text, start..end)
-                || fix
-                    .unless_before
-                    .iter()
-                    .any(|r| r.is_match(&text[line_start..start]))
-        })
-}
-
-/// Checks a fixable rule on one must_match example: `Ok(true)` if the fix
-/// rewrote it correctly, `Ok(false)` if its guards deliberately skip it,
-/// `Err((problem, help))` otherwise.
+/// Checks a fixable rule on one must_match example, as `fix` would treat a
+/// repository holding only the example, in the default mode and with
+/// every opt-in: the fix must leave credential values alone, be
+/// idempotent, and, where it rewrote the rule's finding completely, leave
+/// nothing the rule still reports. `Ok(true)` if the rule's finding was
+/// rewritten, `Ok(false)` if the plan or the fix's guards leave it alone.
 fn check_fix(
     scanner: &Scanner,
     rule: &Rule,
     path: &str,
-    kind: FileKind,
     text: &str,
 ) -> Result<bool, (String, String)> {
-    let once = match fix_once(scanner, rule, path, kind, text.as_bytes()) {
-        Err(e) => return Err((e, "check the fix group and replacement".into())),
-        Ok(None) if guarded(scanner, rule, path, kind, text.as_bytes()) => return Ok(false),
-        Ok(None) => {
-            return Err((
-                "the fix produced no edit".into(),
-                "the fix group did not take part in the match, or the replacement equals the \
-                 text; every must_match example of a fixable rule must be fixable unless its \
-                 unless_file / unless_line guards apply"
-                    .into(),
-            ))
+    let mut rewritten = false;
+    for all in [false, true] {
+        let mut opts = FixOptions::default();
+        if all {
+            opts.opt_ins = crate::rules::FIX_OPT_INS
+                .iter()
+                .map(|s| s.to_string())
+                .collect();
         }
-        Ok(Some(t)) => t,
-    };
-    let shown = String::from_utf8_lossy(&once).into_owned();
-    let left = scanner
-        .scan_bytes(path, kind, &once)
-        .findings
-        .iter()
-        .filter(|f| f.rule_id == rule.meta.id)
-        .count();
-    if left > 0 {
-        return Err((
-            format!("after the fix the rule still matches: {shown:?}"),
-            "the rewrite must remove what the rule detects".into(),
-        ));
+        let (once, findings) = fix_text(scanner, path, text.as_bytes(), &opts).map_err(|e| {
+            (
+                format!("the fix is refused: {e}"),
+                "check the fix section".to_string(),
+            )
+        })?;
+        let shown = String::from_utf8_lossy(&once.text).into_owned();
+        for f in &findings {
+            if let Some(s) = &f.secret {
+                if s.is_exposed() {
+                    continue;
+                }
+            }
+            let raw = &text.as_bytes()[f.location.byte_start..f.location.byte_end];
+            if f.secret.is_some() && memchr::memmem::find(&once.text, raw).is_none() {
+                return Err((
+                    format!("the fix edits a credential value: {shown:?}"),
+                    "a fix must never change a secret".into(),
+                ));
+            }
+        }
+        let mine: Vec<&crate::finding::Finding> = findings
+            .iter()
+            .filter(|f| f.rule_id == rule.meta.id)
+            .collect();
+        let edited = once.edits_by_rule.contains_key(&rule.meta.id);
+        rewritten |= edited;
+        let complete = edited
+            && rule.fix.is_some()
+            && mine.iter().all(|f| {
+                f.manual.is_none()
+                    && f.fix
+                        .as_ref()
+                        .is_some_and(|x| x.edits.iter().all(|e| opts.allows_edit(e)))
+            });
+        if complete {
+            let left = scanner
+                .scan_bytes(path, kind::classify(path), &once.text)
+                .findings
+                .iter()
+                .filter(|f| f.rule_id == rule.meta.id)
+                .count();
+            if left > 0 {
+                return Err((
+                    format!("after the fix the rule still matches: {shown:?}"),
+                    "the rewrite must remove what the rule detects".into(),
+                ));
+            }
+        }
+        let (twice, _) = fix_text(scanner, path, &once.text, &opts).map_err(|e| {
+            (
+                format!("the fixed text is refused: {e}"),
+                "check the fix section".to_string(),
+            )
+        })?;
+        if twice.text != once.text {
+            return Err((
+                format!(
+                    "the fix is not idempotent: a second run changes {shown:?} into {:?}",
+                    String::from_utf8_lossy(&twice.text)
+                ),
+                "a fixed file must not be rewritten again".into(),
+            ));
+        }
     }
-    match fix_once(scanner, rule, path, kind, &once) {
-        Ok(Some(twice)) if twice != once => Err((
-            format!(
-                "the fix is not idempotent: a second run changes {shown:?} into {:?}",
-                String::from_utf8_lossy(&twice)
-            ),
-            "a fixed file must not be rewritten again".into(),
-        )),
-        Err(e) => Err((e, "check the fix group and replacement".into())),
-        _ => Ok(true),
-    }
+    Ok(rewritten)
 }

@@ -31,14 +31,15 @@ pub fn run(args: FixArgs) -> Result<Exit, Error> {
     let Scanned { out, origin } = input.scan(&settings)?;
     // Findings accepted inline or by the allowlist are left alone (baselines
     // only gate `scan`).
-    let (findings, _) = suppress::partition(out.findings);
+    let (mut findings, _) = suppress::partition(out.findings);
+    let plan = fix::prepare(settings.scanner.rules(), &mut findings, &out.refs);
     let mut opts = fix::FixOptions {
         write: args.write,
         max_file_size: args.tree.max_file_size,
         ..Default::default()
     };
     if args.rename_secrets {
-        opts.opt_ins.insert("rename-secrets".to_string());
+        opts.opt_ins.insert(fix::rename::RENAME_SECRETS.to_string());
     }
     let results = fix::fix_all(&settings.scanner, &findings, &origin, &opts);
     let color = args
@@ -64,7 +65,7 @@ pub fn run(args: FixArgs) -> Result<Exit, Error> {
     }
     let stderr = std::io::stderr();
     let mut e = stderr.lock();
-    fix::write_summary(&mut e, &results, &findings, &opts)
+    fix::write_summary(&mut e, &results, &findings, &opts, &plan)
         .map_err(|err| Error::output("stderr", err))?;
     let refused = results.iter().any(|r| r.outcome.is_err());
     Ok(if refused { Exit::Findings } else { Exit::Clean })

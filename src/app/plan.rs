@@ -63,8 +63,14 @@ pub fn run(args: PlanArgs) -> Result<Exit, Error> {
     }
     let settings = input.settings(&flags)?;
     let Scanned { out, origin } = input.scan(&settings)?;
-    let (findings, _) = suppress::partition(out.findings);
-    let mut plan = Plan::build(&findings, &settings.scanner.rules().meta(), &out.stats);
+    let (mut findings, _) = suppress::partition(out.findings);
+    let renames = crate::fix::prepare(settings.scanner.rules(), &mut findings, &out.refs);
+    let mut plan = Plan::build(
+        &findings,
+        &settings.scanner.rules().meta(),
+        &out.stats,
+        &renames,
+    );
     let work_tree = repo::work_tree(&origin);
     if let Some(co) = work_tree.as_deref().and_then(|w| codeowners(w, &origin)) {
         plan.assign_owners(&findings, &co);

@@ -206,7 +206,15 @@ pub fn run(args: ScanArgs) -> Result<Exit, Error> {
     if let Some(b) = &baseline {
         suppress::apply_baseline(&mut out.findings, b, &origin);
     }
-    let (kept, suppressed) = suppress::partition(std::mem::take(&mut out.findings));
+    let (mut kept, suppressed) = suppress::partition(std::mem::take(&mut out.findings));
+    // The fixes reports carry are the repository's rename plan's, as `fix`
+    // and `plan` apply and count them (a history scan has nothing to fix).
+    let refs: &[crate::scan::ScannedRefs] = if out.stats.history.is_some() {
+        &[]
+    } else {
+        &out.refs
+    };
+    crate::fix::prepare(settings.scanner.rules(), &mut kept, refs);
     let meta = settings.scanner.rules().meta();
     let targets = targets(&args, settings.format)?;
     let wants_commit = targets

@@ -10,17 +10,21 @@
 //! are refused; writes go through [`write::replace_file`]. Credential values
 //! are never edited: committed secrets are listed for rotation instead.
 
+pub mod annotate;
 pub mod diff;
 pub mod edit;
 mod refusal;
+pub mod rename;
+mod summary;
 pub mod write;
+
+pub use summary::{display_name, outside_lines, write_summary};
 
 pub use refusal::Refusal;
 
-use crate::finding::{Finding, Severity};
+use crate::finding::Finding;
 use crate::kind;
 use crate::scan::{location, read, Scanner};
-use crate::util::term::{escape_controls, quote_path};
 use edit::{Conflict, LineEnding, PlannedEdit};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -40,18 +44,44 @@ pub struct FixOptions {
 }
 
 impl FixOptions {
-    /// Whether a finding's fix may be applied under these options.
+    /// Whether an edit may be applied under these options.
+    pub fn allows_edit(&self, e: &crate::finding::Edit) -> bool {
+        e.opt_in.as_ref().is_none_or(|o| self.opt_ins.contains(o))
+    }
+
+    /// Whether some edit of a finding's fix may be applied under these options.
     pub fn allows(&self, f: &Finding) -> bool {
         // A suppressed finding (inline directive, keysweep.toml allowlist)
         // is accepted as it is: its line is left alone.
         if f.suppression.is_some() {
             return false;
         }
-        f.fix.as_ref().is_some_and(|x| match &x.opt_in {
-            None => true,
-            Some(o) => self.opt_ins.contains(o),
-        })
+        f.fix
+            .as_ref()
+            .is_some_and(|x| x.edits.iter().any(|e| self.allows_edit(e)))
     }
+
+    /// The rename level these options reach.
+    pub fn level(&self) -> rename::Level {
+        if self.opt_ins.contains(rename::RENAME_SECRETS) {
+            rename::Level::RenameSecrets
+        } else {
+            rename::Level::Default
+        }
+    }
+}
+
+/// Plans the repository's renames from a scan's refs and puts the plan on
+/// its findings (see [`annotate`]): every command that shows fixes calls
+/// this once, so they agree.
+pub fn prepare(
+    rules: &crate::rules::RuleSet,
+    findings: &mut [Finding],
+    refs: &[crate::scan::ScannedRefs],
+) -> rename::Plan {
+    let plan = rename::plan(refs);
+    annotate::annotate(findings, refs, &plan, &annotate::RuleFacts::of(rules));
+    plan
 }
 
 /// The computed change of one file.
@@ -84,14 +114,21 @@ pub struct FileResult {
     pub outcome: Result<Change, Refusal>,
 }
 
-fn planned(f: &Finding, ending: LineEnding) -> impl Iterator<Item = PlannedEdit> + '_ {
+fn planned<'f>(
+    f: &'f Finding,
+    ending: LineEnding,
+    opts: &'f FixOptions,
+) -> impl Iterator<Item = PlannedEdit> + 'f {
     f.fix.iter().flat_map(move |fix| {
-        fix.edits.iter().map(move |e| PlannedEdit {
-            range: e.location.byte_start..e.location.byte_end,
-            original: e.original.as_bytes().to_vec(),
-            replacement: ending.adapt(&e.replacement).into_bytes(),
-            rule_id: f.rule_id.clone(),
-        })
+        fix.edits
+            .iter()
+            .filter(|e| opts.allows_edit(e))
+            .map(move |e| PlannedEdit {
+                range: e.location.byte_start..e.location.byte_end,
+                original: e.original.as_bytes().to_vec(),
+                replacement: ending.adapt(&e.replacement).into_bytes(),
+                rule_id: f.rule_id.clone(),
+            })
     })
 }
 
@@ -137,8 +174,76 @@ pub fn fix_file(
         return refuse(Refusal::Changed);
     }
     let bom = buf[..loaded.offset].to_vec();
+    let fixed = match fix_content(
+        scanner,
+        display,
+        kind::classify(display),
+        content,
+        findings,
+        opts,
+    ) {
+        Ok(f) => f,
+        Err(r) => return refuse(r),
+    };
+    let new = if bom.is_empty() {
+        fixed.text
+    } else {
+        let mut new = bom;
+        new.extend_from_slice(&fixed.text);
+        new
+    };
+    let mut change = Change {
+        old: buf,
+        new,
+        edits_by_rule: fixed.edits_by_rule,
+        notes: fixed.notes,
+        redact: fixed.redact,
+        held_back: fixed.held_back,
+        waiting: fixed.waiting,
+        written: false,
+    };
+    if opts.write && change.old != change.new {
+        if let Err(r) = write::replace_file(path, &change.old, &change.new) {
+            return refuse(r);
+        }
+        change.written = true;
+    }
+    FileResult {
+        path: display.to_string(),
+        outcome: Ok(change),
+    }
+}
+
+/// The rewrite of one file's content (BOM excluded).
+#[derive(Debug, Clone)]
+pub struct Fixed {
+    /// The content after every pass.
+    pub text: Vec<u8>,
+    /// Applied edits per rule id.
+    pub edits_by_rule: BTreeMap<String, usize>,
+    /// Follow-up notes of the applied fixes.
+    pub notes: BTreeSet<String>,
+    /// (raw, redacted) secrets seen, longest first.
+    pub redact: Vec<(String, String)>,
+    /// Edits not applied because their line holds a credential.
+    pub held_back: usize,
+    /// Fixes left because they need an opt-in, per flag.
+    pub waiting: BTreeMap<String, usize>,
+}
+
+/// Rewrites `content` (a file of `file_kind` reported as `display`) with
+/// the planned edits of `findings`, then with what the rules offer on the
+/// rewritten text, pass after pass until nothing changes. Pure: nothing is
+/// read or written. Line endings and the trailing-newline state are kept.
+pub fn fix_content(
+    scanner: &Scanner,
+    display: &str,
+    file_kind: kind::FileKind,
+    content: &[u8],
+    findings: &[&Finding],
+    opts: &FixOptions,
+) -> Result<Fixed, Refusal> {
     let ending = LineEnding::detect(content);
-    let file_kind = kind::classify(display);
     let mut cur = content.to_vec();
     let mut edits_by_rule: BTreeMap<String, usize> = BTreeMap::new();
     let mut notes = BTreeSet::new();
@@ -146,7 +251,28 @@ pub fn fix_file(
     let mut last_conflicts: Vec<Conflict> = Vec::new();
     let mut converged = false;
     let mut held_back = 0;
+    // Fixes that wait for an opt-in: from the findings the plan annotated.
     let mut waiting: BTreeMap<String, usize> = BTreeMap::new();
+    for f in findings {
+        let mut flags: BTreeSet<&str> = BTreeSet::new();
+        for e in f.fix.iter().flat_map(|x| x.edits.iter()) {
+            if let Some(o) = e.opt_in.as_deref().filter(|o| !opts.opt_ins.contains(*o)) {
+                flags.insert(o);
+            }
+        }
+        for o in flags {
+            *waiting.entry(o.to_string()).or_insert(0) += 1;
+        }
+    }
+    // The first pass applies the findings' planned edits (the repository's
+    // renames included); later passes only what the rules offer on the
+    // rewritten text away from the legacy names, which only the plan renames.
+    let mut first: Option<Vec<PlannedEdit>> = Some(
+        findings
+            .iter()
+            .flat_map(|f| planned(f, ending, opts))
+            .collect(),
+    );
     for _ in 0..MAX_PASSES {
         let scan = scanner.scan_bytes(display, file_kind, &cur);
         for f in &scan.findings {
@@ -183,8 +309,30 @@ pub fn fix_file(
                 first.start..last.end
             })
             .collect();
-        let fixable: Vec<&Finding> = scan.findings.iter().filter(|f| opts.allows(f)).collect();
-        let mut all: Vec<PlannedEdit> = fixable.iter().flat_map(|f| planned(f, ending)).collect();
+        let (mut all, from_plan) = match first.take() {
+            Some(edits) => (edits, true),
+            None => {
+                let name_lines: Vec<std::ops::Range<usize>> = scan
+                    .refs
+                    .refs
+                    .iter()
+                    .map(|r| location::line_bounds(&cur, r.range.start))
+                    .collect();
+                let on_name_line = |e: &PlannedEdit| {
+                    name_lines
+                        .iter()
+                        .any(|l| e.range.start <= l.end && l.start <= e.range.end)
+                };
+                let edits: Vec<PlannedEdit> = scan
+                    .findings
+                    .iter()
+                    .filter(|f| opts.allows(f))
+                    .flat_map(|f| planned(f, ending, opts))
+                    .filter(|e| !on_name_line(e))
+                    .collect();
+                (edits, false)
+            }
+        };
         let before = all.len();
         all.retain(|e| {
             !secret_lines
@@ -193,12 +341,9 @@ pub fn fix_file(
         });
         held_back = held_back.max(before - all.len());
         if all.is_empty() {
-            for f in &scan.findings {
-                if let Some(o) = f.fix.as_ref().and_then(|x| x.opt_in.as_ref()) {
-                    if !opts.opt_ins.contains(o) {
-                        *waiting.entry(o.clone()).or_insert(0) += 1;
-                    }
-                }
+            if from_plan {
+                // Nothing planned: still offer what the rules rewrite.
+                continue;
             }
             converged = true;
             break;
@@ -209,14 +354,22 @@ pub fn fix_file(
             Ok(n) => n,
             // The edits were computed on `cur` a moment ago: a mismatch is a
             // scanner bug, but still a refusal rather than a panic.
-            Err(e) => return refuse(Refusal::Internal(e)),
+            Err(e) => return Err(Refusal::Internal(e)),
         };
         for e in &kept {
             *edits_by_rule.entry(e.rule_id.clone()).or_insert(0) += 1;
         }
-        for f in &fixable {
-            if let Some(n) = f.fix.as_ref().and_then(|x| x.note.as_ref()) {
-                notes.insert(n.trim().to_string());
+        let applied: BTreeSet<&str> = kept.iter().map(|e| e.rule_id.as_str()).collect();
+        let notes_from: Vec<&Finding> = if from_plan {
+            findings.to_vec()
+        } else {
+            scan.findings.iter().collect()
+        };
+        for f in notes_from {
+            if applied.contains(f.rule_id.as_str()) && opts.allows(f) {
+                if let Some(n) = f.fix.as_ref().and_then(|x| x.note.as_ref()) {
+                    notes.insert(n.trim().to_string());
+                }
             }
         }
         cur = next;
@@ -226,44 +379,53 @@ pub fn fix_file(
         rules_involved.extend(last_conflicts.iter().map(|c| c.dropped.clone()));
         rules_involved.sort();
         rules_involved.dedup();
-        return refuse(Refusal::NoConvergence {
+        return Err(Refusal::NoConvergence {
             passes: MAX_PASSES,
             rules: rules_involved,
         });
     }
-    let fixed = edit::keep_trailing_newline(&buf[offset..], cur, ending);
-    let new = if bom.is_empty() {
-        fixed
-    } else {
-        let mut new = bom;
-        new.extend_from_slice(&fixed);
-        new
-    };
-    let mut change = Change {
-        old: buf,
-        new,
+    let text = edit::keep_trailing_newline(content, cur, ending);
+    // Longest first, so a value is never cut by a shorter one inside it.
+    let mut pairs: Vec<(String, String)> = redact.into_iter().collect();
+    pairs.sort_by(|a, b| b.0.len().cmp(&a.0.len()).then_with(|| a.0.cmp(&b.0)));
+    Ok(Fixed {
+        text,
         edits_by_rule,
         notes,
-        redact: {
-            // Longest first, so a value is never cut by a shorter one inside it.
-            let mut pairs: Vec<(String, String)> = redact.into_iter().collect();
-            pairs.sort_by(|a, b| b.0.len().cmp(&a.0.len()).then_with(|| a.0.cmp(&b.0)));
-            pairs
-        },
+        redact: pairs,
         held_back,
         waiting,
-        written: false,
+    })
+}
+
+/// Fixes one in-memory file the way `fix` fixes a repository that holds
+/// only it: scan, rename plan, planned edits, rule passes. Returns the
+/// rewrite and the scan's findings as the plan annotated them. Used by the
+/// rules' self-test and by tests.
+pub fn fix_text(
+    scanner: &Scanner,
+    path: &str,
+    text: &[u8],
+    opts: &FixOptions,
+) -> Result<(Fixed, Vec<Finding>), Refusal> {
+    let kind = kind::classify(path);
+    let scan = scanner.scan_bytes(path, kind, text);
+    let mut findings: Vec<Finding> = scan
+        .findings
+        .into_iter()
+        .filter(|f| f.suppression.is_none())
+        .collect();
+    let refs = crate::scan::ScannedRefs {
+        path: path.to_string(),
+        file: None,
+        kind,
+        digest: crate::finding::content_digest(text),
+        refs: scan.refs,
     };
-    if opts.write && change.old != change.new {
-        if let Err(r) = write::replace_file(path, &change.old, &change.new) {
-            return refuse(r);
-        }
-        change.written = true;
-    }
-    FileResult {
-        path: display.to_string(),
-        outcome: Ok(change),
-    }
+    prepare(scanner.rules(), &mut findings, std::slice::from_ref(&refs));
+    let chosen: Vec<&Finding> = findings.iter().filter(|f| opts.allows(f)).collect();
+    let fixed = fix_content(scanner, path, kind, text, &chosen, opts)?;
+    Ok((fixed, findings))
 }
 
 /// Runs [`fix_file`] on every file that has at least one applicable fix,
@@ -287,161 +449,4 @@ pub fn fix_all(
         .into_iter()
         .map(|((p, file), fs)| fix_file(scanner, &file, p, &fs, opts))
         .collect()
-}
-
-/// Writes the end-of-run summary: what changed (or would), what was refused,
-/// which credentials need rotating, and what is left for a person.
-pub fn write_summary(
-    out: &mut dyn std::io::Write,
-    results: &[FileResult],
-    findings: &[Finding],
-    opts: &FixOptions,
-) -> std::io::Result<()> {
-    let changed: Vec<&Change> = results
-        .iter()
-        .filter_map(|r| r.outcome.as_ref().ok())
-        .filter(|c| c.old != c.new)
-        .collect();
-    let mut per_rule: BTreeMap<&str, usize> = BTreeMap::new();
-    let mut notes: BTreeSet<&str> = BTreeSet::new();
-    for c in &changed {
-        for (r, n) in &c.edits_by_rule {
-            *per_rule.entry(r).or_insert(0) += n;
-        }
-        notes.extend(c.notes.iter().map(String::as_str));
-    }
-    let edits: usize = per_rule.values().sum();
-    let verb = if opts.write {
-        "rewritten"
-    } else {
-        "would be rewritten"
-    };
-    if opts.write {
-        writeln!(
-            out,
-            "keysweep fix: {} file(s) {verb}, {edits} edit(s)",
-            changed.len()
-        )?;
-    } else {
-        writeln!(
-            out,
-            "keysweep fix (dry run, nothing written; pass --write to apply): {} file(s) {verb}, {edits} edit(s)",
-            changed.len()
-        )?;
-    }
-    for (r, n) in &per_rule {
-        writeln!(out, "  {n:>4}  {r}")?;
-    }
-    if opts.write {
-        for r in results {
-            if let Ok(c) = &r.outcome {
-                if c.written {
-                    let n: usize = c.edits_by_rule.values().sum();
-                    writeln!(out, "  wrote {} ({n} edit(s))", quote_path(&r.path))?;
-                }
-            }
-        }
-    }
-    let held: Vec<(&str, usize)> = results
-        .iter()
-        .filter_map(|r| {
-            r.outcome
-                .as_ref()
-                .ok()
-                .map(|c| (r.path.as_str(), c.held_back))
-        })
-        .filter(|(_, n)| *n > 0)
-        .collect();
-    if !held.is_empty() {
-        writeln!(
-            out,
-            "\nNot rewritten because the line holds a credential (rotate it, then edit by hand):"
-        )?;
-        for (p, n) in &held {
-            writeln!(out, "  {}: {n} edit(s)", quote_path(p))?;
-        }
-    }
-    let refused: Vec<(&str, String)> = results
-        .iter()
-        .filter_map(|r| {
-            r.outcome
-                .as_ref()
-                .err()
-                .map(|e| (r.path.as_str(), e.to_string()))
-        })
-        .collect();
-    if !refused.is_empty() {
-        writeln!(out, "\nRefused (left untouched):")?;
-        for (p, why) in &refused {
-            writeln!(out, "  {}: {}", quote_path(p), escape_controls(why, false))?;
-        }
-    }
-    // Opt-in fixes still open: from the final pass of each processed file
-    // (a rename can reveal one), from the scan for the other files.
-    let mut waiting: BTreeMap<&str, usize> = BTreeMap::new();
-    let fixed_paths: BTreeSet<&str> = results
-        .iter()
-        .filter(|r| r.outcome.is_ok())
-        .map(|r| r.path.as_str())
-        .collect();
-    for r in results {
-        if let Ok(c) = &r.outcome {
-            for (o, n) in &c.waiting {
-                *waiting.entry(o.as_str()).or_insert(0) += n;
-            }
-        }
-    }
-    for f in findings {
-        if fixed_paths.contains(f.path.as_str()) {
-            continue;
-        }
-        if let Some(o) = f.fix.as_ref().and_then(|x| x.opt_in.as_deref()) {
-            if !opts.opt_ins.contains(o) {
-                *waiting.entry(o).or_insert(0) += 1;
-            }
-        }
-    }
-    for (o, n) in &waiting {
-        writeln!(out, "\n{n} more fix(es) need --{o} (not applied).")?;
-    }
-    if !notes.is_empty() {
-        writeln!(out, "\nAlso do:")?;
-        for n in &notes {
-            writeln!(out, "  - {n}")?;
-        }
-    }
-    let rotate: Vec<&Finding> = findings.iter().filter(|f| f.needs_rotation()).collect();
-    if !rotate.is_empty() {
-        writeln!(
-            out,
-            "\nRotate now ({}): editing a file does not fix a committed credential; it stays in git history.",
-            rotate.len()
-        )?;
-        for f in &rotate {
-            let value = f
-                .secret
-                .as_ref()
-                .map(|s| format!("  {}", s.redacted()))
-                .unwrap_or_default();
-            writeln!(
-                out,
-                "  {:<8}  {}:{}  {}{value}",
-                f.severity.as_str(),
-                f.path,
-                f.location.line,
-                f.rule_id
-            )?;
-        }
-    }
-    let manual = findings
-        .iter()
-        .filter(|f| !f.needs_rotation() && f.severity > Severity::Info && f.fix.is_none())
-        .count();
-    if manual > 0 {
-        writeln!(
-            out,
-            "\n{manual} other finding(s) need a person (no safe mechanical rewrite); see `keysweep scan` or `keysweep plan`."
-        )?;
-    }
-    Ok(())
 }

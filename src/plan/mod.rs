@@ -9,6 +9,8 @@
 pub mod owners;
 
 use crate::finding::{Finding, ScanStats, Severity};
+use crate::fix::annotate::Tally;
+use crate::fix::rename::{self, Level, RenameSet, Status};
 use crate::kind::{self, FileKind};
 use crate::rules::RuleMeta;
 use regex::Regex;
@@ -43,6 +45,9 @@ pub struct Item {
     pub title: String,
     /// Redacted value, if the finding has one.
     pub value: Option<String>,
+    /// Why `keysweep fix` leaves it to a person (manual items).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub why: Option<String>,
 }
 
 /// What one CI system needs.
@@ -101,6 +106,18 @@ pub struct Plan {
     pub rotate_distinct: usize,
     /// CI secrets per CI system.
     pub ci_secrets: Vec<CiSecrets>,
+    /// What `keysweep fix` does, needs an opt-in for, leaves to a person,
+    /// and what needs rotating: the counts `scan` and `fix` print too.
+    pub tally: Tally,
+    /// Findings with edits that wait for `--rename-secrets` (partial fixes
+    /// included), as `keysweep fix` reports them.
+    #[serde(skip)]
+    pub waiting_rename_secrets: usize,
+    /// The repository's rename sets (see `keysweep fix`).
+    pub renames: Vec<RenameSet>,
+    /// What the renames need outside the repository, by the flag that
+    /// applies them: each line says what to create and how.
+    pub before_renames: BTreeMap<String, Vec<String>>,
     /// Files `keysweep fix` can rewrite.
     pub automatic: Vec<AutoFile>,
     /// Findings with no mechanical rewrite that are not rotations.
@@ -227,8 +244,15 @@ impl Plan {
         self.codeowners = Some(codeowners.file.clone());
     }
 
-    /// Builds the plan from a scan's findings and the rules that produced them.
-    pub fn build(findings: &[Finding], rules: &[RuleMeta], stats: &ScanStats) -> Plan {
+    /// Builds the plan from a scan's findings (with the rename plan put on
+    /// them by `fix::prepare`), the rules that produced them and the rename
+    /// plan.
+    pub fn build(
+        findings: &[Finding],
+        rules: &[RuleMeta],
+        stats: &ScanStats,
+        renames: &rename::Plan,
+    ) -> Plan {
         let rule = |f: &Finding| {
             rules
                 .binary_search_by(|r| r.id.as_str().cmp(&f.rule_id))
@@ -244,6 +268,7 @@ impl Plan {
             rule_id: f.rule_id.clone(),
             title: title_of(f),
             value: f.secret.as_ref().map(|s| s.redacted().to_string()),
+            why: f.manual.clone(),
         };
         let mut by_severity: BTreeMap<Severity, usize> =
             Severity::ALL_DESC.iter().map(|s| (*s, 0)).collect();
@@ -254,13 +279,6 @@ impl Plan {
         let mut ci: BTreeMap<(&'static str, FileKind), CiSecrets> = BTreeMap::new();
         let mut deprecated: BTreeMap<String, RuleGroup> = BTreeMap::new();
         let mut images: BTreeMap<String, RuleGroup> = BTreeMap::new();
-        // `fix` leaves lines holding a credential alone, so their fixes are
-        // work for a person.
-        let secret_lines: BTreeSet<(&str, usize)> = findings
-            .iter()
-            .filter(|f| f.secret.is_some())
-            .map(|f| (f.path.as_str(), f.location.line))
-            .collect();
         for f in findings {
             *by_severity.entry(f.severity).or_insert(0) += 1;
             let class = class_of(f);
@@ -273,9 +291,8 @@ impl Plan {
                     None => format!("{}:{}", f.path, f.location.line),
                 });
             }
-            let on_secret_line = secret_lines.contains(&(f.path.as_str(), f.location.line));
-            match f.fix.as_ref().filter(|_| !on_secret_line) {
-                Some(fix) => {
+            match (&f.fix, &f.manual) {
+                (Some(fix), None) if f.is_active() => {
                     let a = auto.entry(f.path.clone()).or_insert_with(|| AutoFile {
                         path: f.path.clone(),
                         rules: BTreeMap::new(),
@@ -286,10 +303,10 @@ impl Plan {
                         None => *a.rules.entry(f.rule_id.clone()).or_insert(0) += 1,
                     }
                 }
-                None if !rotation && f.severity > Severity::Info => {
+                _ if !rotation && f.severity > Severity::Info && f.is_active() => {
                     manual.push(item(f));
                 }
-                None => {}
+                _ => {}
             }
             let k = kind::classify(&f.path);
             if k.group() == "ci" && CI_CREDENTIAL_CLASSES.contains(&class) {
@@ -350,6 +367,26 @@ impl Plan {
             v.sort_by(|a, b| b.severity.cmp(&a.severity).then(a.rule_id.cmp(&b.rule_id)));
             v
         };
+        let mut before_renames: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for (flag, level) in [
+            ("default", Level::Default),
+            (rename::RENAME_SECRETS, Level::RenameSecrets),
+        ] {
+            let lower: Vec<rename::Outside> = if level == Level::RenameSecrets {
+                renames.outside(Level::Default)
+            } else {
+                Vec::new()
+            };
+            let lines: Vec<String> = renames
+                .outside(level)
+                .iter()
+                .filter(|o| !lower.contains(o))
+                .flat_map(crate::fix::outside_lines)
+                .collect();
+            if !lines.is_empty() {
+                before_renames.insert(flag.to_string(), lines);
+            }
+        }
         let mut plan = Plan {
             format: "keysweep-plan",
             version: PLAN_VERSION,
@@ -358,6 +395,15 @@ impl Plan {
             rotate,
             rotate_distinct: distinct.len(),
             ci_secrets,
+            tally: Tally::of(findings),
+            waiting_rename_secrets: Tally::waiting_for(findings, rename::RENAME_SECRETS),
+            renames: renames
+                .sets
+                .iter()
+                .filter(|s| !s.is_empty())
+                .cloned()
+                .collect(),
+            before_renames,
             automatic: auto.into_values().collect(),
             manual,
             deprecated: sort_groups(deprecated),
@@ -395,31 +441,27 @@ impl Plan {
                 ));
             }
         }
-        let auto_edits: usize = self
-            .automatic
-            .iter()
-            .map(|a| a.rules.values().sum::<usize>())
-            .sum();
-        let opt_files: BTreeSet<&str> = self
-            .automatic
-            .iter()
-            .flat_map(|a| a.opt_in.keys().map(String::as_str))
-            .collect();
         let auto_files = self
             .automatic
             .iter()
             .filter(|a| !a.rules.is_empty())
             .count();
-        if auto_files > 0 {
+        if self.tally.fixable > 0 {
             c.push(format!(
                 "Run `keysweep fix` to review, then `keysweep fix --write` ({}, {})",
                 plural(auto_files, "file", "files"),
-                plural(auto_edits, "finding", "findings")
+                plural(self.tally.fixable, "finding", "findings")
             ));
         }
-        for o in opt_files {
+        if self.waiting_rename_secrets > 0 {
+            let first = if self.before_renames.contains_key(rename::RENAME_SECRETS) {
+                "; create the renamed secrets and variables first (see section 3)"
+            } else {
+                ""
+            };
             c.push(format!(
-                "Decide on `keysweep fix --write --{o}` (renames secrets in CI expressions; create the renamed secret first)"
+                "Decide on `keysweep fix --write --rename-secrets` ({} with edits that wait for it: CI secret references and names read from outside the repository){first}",
+                plural(self.waiting_rename_secrets, "finding", "findings")
             ));
         }
         if !self.deprecated.is_empty() {
@@ -438,7 +480,7 @@ impl Plan {
         }
         if !self.manual.is_empty() {
             c.push(format!(
-                "Edit the remaining {} by hand (see \"Needs a person\")",
+                "Edit the remaining {} by hand (see \"Needs a person\": each says why)",
                 plural(self.manual.len(), "finding", "findings")
             ));
         }
@@ -500,6 +542,7 @@ impl Plan {
             self.automatic.len(),
             self.manual.len(),
             self.ci_secrets.len(),
+            self.renames.len(),
             self.owners.len(),
         ]
         .into_iter()
@@ -679,6 +722,50 @@ impl Plan {
             "\n## 3. Automatic rewrites: `keysweep fix` ({})\n",
             plural(self.automatic.len(), "file", "files")
         )?;
+        writeln!(w, "Findings: {}.\n", self.tally.line())?;
+        if !self.renames.is_empty() {
+            writeln!(
+                w,
+                "Renames are planned for the whole repository: each set is renamed as a whole or not at all.\n"
+            )?;
+            writeln!(w, "| rename | what | places | status |")?;
+            writeln!(w, "|---|---|---|---|")?;
+            for set in self.renames.iter().take(take(self.renames.len())) {
+                let status = match &set.status {
+                    Status::Renamed(Level::Default) => "`keysweep fix`".to_string(),
+                    Status::Renamed(Level::RenameSecrets) => {
+                        "`keysweep fix --rename-secrets`".to_string()
+                    }
+                    Status::Held(why) => format!("held: {}", md(why)),
+                };
+                let names = format!(
+                    "`{}` → `{}`",
+                    md(&crate::fix::display_name(set, &set.from)),
+                    md(&crate::fix::display_name(set, &set.to))
+                );
+                writeln!(
+                    w,
+                    "| {names} | {} | {} in {} | {status} |",
+                    kind_words(set),
+                    set.len(),
+                    plural(set.files(), "file", "files")
+                )?;
+            }
+            more(w, self.renames.len(), take(self.renames.len()), true)?;
+            writeln!(w)?;
+        }
+        for (flag, lines) in &self.before_renames {
+            let head = if flag == "default" {
+                "Before merging `keysweep fix`".to_string()
+            } else {
+                format!("Before merging `keysweep fix --{flag}`")
+            };
+            writeln!(w, "{head}:\n")?;
+            for l in lines {
+                writeln!(w, "- {}", l.replace('\n', " "))?;
+            }
+            writeln!(w)?;
+        }
         if self.automatic.is_empty() {
             writeln!(w, "Nothing to rewrite mechanically.")?;
         } else {
@@ -706,15 +793,16 @@ impl Plan {
         if self.manual.is_empty() {
             writeln!(w, "Nothing.")?;
         } else {
-            writeln!(w, "| severity | where | what |")?;
-            writeln!(w, "|---|---|---|")?;
+            writeln!(w, "| severity | where | what | why not automatic |")?;
+            writeln!(w, "|---|---|---|---|")?;
             for i in self.manual.iter().take(take(self.manual.len())) {
                 writeln!(
                     w,
-                    "| {} | {} | {} |",
+                    "| {} | {} | {} | {} |",
                     i.severity,
                     loc(&i.path, i.line),
-                    md(&i.title)
+                    md(&i.title),
+                    md(i.why.as_deref().unwrap_or(""))
                 )?;
             }
             more(w, self.manual.len(), take(self.manual.len()), true)?;
@@ -855,6 +943,22 @@ pub fn forge_repo(remote: &str) -> Option<(String, String)> {
             .split('/')
             .any(|s| s.is_empty() || s == "." || s == "..");
     ok.then(|| (host, path.to_string()))
+}
+
+/// What a rename set renames, in a few words.
+fn kind_words(set: &RenameSet) -> String {
+    use crate::fix::rename::SetKind;
+    match set.kind {
+        SetKind::Variable => format!(
+            "variable: set in {}, read in {}",
+            set.providers.len(),
+            set.readers.len()
+        ),
+        SetKind::Standalone => "variable of one LocalStack container or command".into(),
+        SetKind::Symbol => "name in code or Terraform".into(),
+        SetKind::Secret => md(set.store.as_deref().unwrap_or("secret")),
+        SetKind::Docs => "documentation and comments".into(),
+    }
 }
 
 /// Escapes text for a Markdown table cell or inline code.

@@ -391,12 +391,16 @@ fn write_summary(report: &Report<'_>, out: &mut dyn Write) -> std::io::Result<()
     if stats.dropped_findings > 0 {
         writeln!(out, "  note: {} more finding(s) were not kept: the run hit its cap of findings; the run fails unless --fail-on never", stats.dropped_findings)?;
     }
-    let fixable = report.findings.iter().filter(|f| f.fix.is_some()).count();
-    if fixable > 0 {
+    let tally = crate::finding::Tally::of(report.findings);
+    if tally.fixable + tally.opt_in > 0 {
         writeln!(
             out,
-            "{fixable} finding{} can be rewritten mechanically: run `keysweep fix` to see the diff",
-            plural(fixable)
+            "{} can be rewritten mechanically: run `keysweep fix` to see the diff ({})",
+            match tally.fixable + tally.opt_in {
+                1 => "1 finding".to_string(),
+                n => format!("{n} findings"),
+            },
+            tally.line()
         )?;
     }
     Ok(())

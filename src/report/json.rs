@@ -48,6 +48,9 @@ struct JsonFinding<'a> {
     /// The rule's mechanical rewrite for this finding (`keysweep fix`).
     #[serde(skip_serializing_if = "Option::is_none")]
     fix: Option<JsonFix<'a>>,
+    /// Why `keysweep fix` leaves (part of) the finding to a person.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    manual: Option<&'a str>,
     /// History scans only: the commit that introduced the finding.
     #[serde(skip_serializing_if = "Option::is_none")]
     commit: Option<&'a CommitInfo>,
@@ -72,6 +75,9 @@ struct JsonEdit<'a> {
     end_line: usize,
     end_column: usize,
     replacement: &'a str,
+    /// The `keysweep fix` flag this edit needs, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    opt_in: Option<&'a str>,
 }
 
 #[derive(Serialize)]
@@ -97,6 +103,9 @@ struct Summary<'a> {
     /// Findings left out because the run hit its cap on findings kept.
     #[serde(skip_serializing_if = "is_zero")]
     dropped_findings: u64,
+    /// What `keysweep fix` rewrites, rewrites only with an opt-in, leaves
+    /// to a person, and what needs rotating (the counts `fix` and `plan` show).
+    fix: crate::finding::Tally,
     /// History scans only: repository, HEAD, commits walked, distinct blobs.
     #[serde(skip_serializing_if = "Option::is_none")]
     history: Option<&'a HistoryStats>,
@@ -131,9 +140,11 @@ fn finding<'a>(report: &Report<'a>, f: &'a Finding) -> JsonFinding<'a> {
                     end_line: e.location.end_line,
                     end_column: e.location.end_column,
                     replacement: &e.replacement,
+                    opt_in: e.opt_in.as_deref(),
                 })
                 .collect(),
         }),
+        manual: f.manual.as_deref(),
         commit: f.commit.as_ref(),
         occurrences: f.occurrences,
     }
@@ -180,6 +191,7 @@ pub fn write(report: &Report<'_>, out: &mut dyn Write) -> std::io::Result<()> {
             truncated: &report.stats.truncated,
             mentions: &report.stats.mentions,
             dropped_findings: report.stats.dropped_findings,
+            fix: crate::finding::Tally::of(report.findings),
             history: report.stats.history.as_ref(),
         },
         skipped: report.skipped,

@@ -213,6 +213,9 @@ fn result(
     fps.insert(FINGERPRINT_KEY.to_string(), f.fingerprint.clone());
     let mut props = BTreeMap::new();
     props.insert("severity".to_string(), json!(f.severity.as_str()));
+    if let Some(m) = &f.manual {
+        props.insert("keysweep-manual".to_string(), json!(m));
+    }
     if let Some(c) = &f.commit {
         props.insert(
             "commit".to_string(),
@@ -244,10 +247,11 @@ fn result(
 /// per edit). Fixes behind an opt-in flag are left out: a SARIF consumer
 /// could apply them without the user having opted in.
 fn fixes(f: &Finding, origin: &Path) -> Option<Vec<SarifFix>> {
-    let fix = f.fix.as_ref().filter(|x| x.opt_in.is_none())?;
+    let fix = f.fix.as_ref()?;
     let replacements: Vec<Replacement> = fix
         .edits
         .iter()
+        .filter(|e| e.opt_in.is_none())
         .map(|e| {
             let l = &e.location;
             // An insertion deletes nothing: a zero-length region.
@@ -273,6 +277,9 @@ fn fixes(f: &Finding, origin: &Path) -> Option<Vec<SarifFix>> {
                 .build()
         })
         .collect();
+    if replacements.is_empty() {
+        return None;
+    }
     let mut text = "Apply the migration rewrite.".to_string();
     if let Some(n) = &fix.note {
         text = format!("{text} Then: {}", n.trim());

@@ -640,6 +640,20 @@ fn compile_entity(
             }
         })
         .collect();
+    let mut rename = Vec::new();
+    for r in &spec.rename {
+        let p = r.get_ref();
+        if p.find.is_empty() || p.with.is_empty() || p.find == p.with {
+            ctx.problem(
+                Some(r.span()),
+                "a rename needs a non-empty `find` and a different, non-empty `with`",
+                "rename",
+                None,
+            );
+        } else {
+            rename.push((p.find.clone(), p.with.clone()));
+        }
+    }
     if ctx.problems.len() != before {
         return None;
     }
@@ -650,6 +664,7 @@ fn compile_entity(
         regex: regex?,
         outcomes,
         examples,
+        rename,
         origin: Origin { span, source_index },
     })
 }
@@ -1101,6 +1116,7 @@ fn compile_rule(
                 before: spec.migration.before,
                 after: spec.migration.after,
                 reference: spec.migration.reference,
+                manual: spec.migration.manual,
             },
             fix: fix.as_ref().map(|f| FixMeta {
                 opt_in: f.opt_in.clone(),
@@ -1217,9 +1233,13 @@ fn compile_fix(
             );
         }
     }
+    let sentence = spec
+        .scope
+        .as_ref()
+        .is_some_and(|s| s.get_ref() == "sentence");
     let whole_lines = match spec.scope.as_ref().map(|s| (s, s.get_ref().as_str())) {
         None | Some((_, "group")) => false,
-        Some((_, "line")) => {
+        Some((_, "line" | "sentence")) => {
             if let Some(g) = &spec.group {
                 ctx.problem(
                     Some(g.span()),
@@ -1235,7 +1255,7 @@ fn compile_fix(
                 Some(s.span()),
                 format!("unknown fix scope `{other}`"),
                 "scope",
-                Some("use `group` (the default) or `line`".into()),
+                Some("use `group` (the default), `line` or `sentence`".into()),
             );
             false
         }
@@ -1249,6 +1269,7 @@ fn compile_fix(
     Some(FixRule {
         group,
         whole_lines,
+        sentence,
         action: action?,
         opt_in: spec.opt_in.as_ref().map(|o| o.get_ref().clone()),
         note: spec.note.clone(),

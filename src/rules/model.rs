@@ -29,6 +29,9 @@ pub struct Migration {
     pub after: Option<String>,
     /// Where the advice comes from.
     pub reference: Option<String>,
+    /// Why `keysweep fix` leaves this to a person (rules without a rewrite).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub manual: Option<String>,
 }
 
 /// What a rule's fix promises, as listed by `rules list` (the edit itself is
@@ -290,8 +293,24 @@ pub struct Entity {
     pub outcomes: Vec<Outcome>,
     /// Examples whose every mention must be silent.
     pub examples: Vec<Example>,
+    /// Literal (find, with) renames of a mention's name, tried in order:
+    /// `keysweep fix` renames the entity's names per repository with these
+    /// (`fix::rename`). Empty for entities whose names are never renamed.
+    pub rename: Vec<(String, String)>,
     /// Where the entity was defined.
     pub origin: Origin,
+}
+
+impl Entity {
+    /// The name `name` is renamed to: the first rename pair whose `find`
+    /// occurs in it, applied to every occurrence; `None` when no pair applies.
+    pub fn renamed(&self, name: &str) -> Option<String> {
+        self.rename
+            .iter()
+            .find(|(find, _)| name.contains(find.as_str()))
+            .map(|(find, with)| name.replace(find.as_str(), with))
+            .filter(|n| n != name)
+    }
 }
 
 /// How a rule finds candidates and filters them.
@@ -347,6 +366,10 @@ pub struct FixRule {
     /// `scope = "line"`: rewrite the match's whole lines (terminators
     /// included) instead of a group, e.g. to drop a value that follows it.
     pub whole_lines: bool,
+    /// `scope = "sentence"`: as `line`, plus the line before when the
+    /// match's line continues its sentence (a link on the line after the
+    /// words "your API key").
+    pub sentence: bool,
     /// The rewrite.
     pub action: FixAction,
     /// Applied only when the user passes the flag of this name.

@@ -155,6 +155,17 @@ pub struct EntitySpec {
     pub outcome: Vec<Spanned<OutcomeSpec>>,
     #[serde(default)]
     pub must_be_silent: Vec<Spanned<ExampleSpec>>,
+    /// Literal renames of a mention's name (`fix` plans them per repository).
+    #[serde(default)]
+    pub rename: Vec<Spanned<RenameSpec>>,
+}
+
+/// One `{ find = '…', with = '…' }` literal rename of an entity's names.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RenameSpec {
+    pub find: String,
+    pub with: String,
 }
 
 /// One `[[entity.outcome]]`: a rule that reports the mention, or a stated
@@ -181,6 +192,8 @@ pub struct MigrationSpec {
     pub after: Option<String>,
     #[serde(default)]
     pub reference: Option<String>,
+    #[serde(default)]
+    pub manual: Option<String>,
 }
 
 /// `[rule.fix]`: a mechanical rewrite of part of each match. Either

@@ -44,6 +44,9 @@ pub struct FileScan {
     pub mentions: BTreeMap<String, MentionStats>,
     /// Each silent mention (path left empty: the caller knows it).
     pub silent: Vec<SilentMention>,
+    /// What each mention of a renamable entity does (who sets, who reads
+    /// the legacy name), for `fix`'s repository rename plan.
+    pub refs: super::env::FileRefs,
 }
 
 /// A match that survived every filter, before positions are computed.
@@ -84,7 +87,10 @@ pub(crate) fn fix_edits(
     content: &[u8],
 ) -> Vec<(Range<usize>, String)> {
     let target = if fix.whole_lines {
-        let start = location::line_bounds(content, group.start).start;
+        let mut start = location::line_bounds(content, group.start).start;
+        if fix.sentence {
+            start = sentence_start(content, start);
+        }
         let last = group.end.max(group.start + 1) - 1;
         let end = memchr::memchr(b'\n', &content[last.min(content.len())..])
             .map_or(content.len(), |i| last + i + 1);
@@ -113,6 +119,28 @@ pub(crate) fn fix_edits(
     edits.retain(|(r, with)| content[r.clone()] != *with.as_bytes());
     edits.sort_by_key(|(r, _)| (r.start, r.end));
     edits
+}
+
+/// Where the sentence holding the line at `line_start` begins: the previous
+/// line's start when that line is prose that does not end its sentence
+/// (not blank, not a heading, fence or table row, no `.`, `:`, `!` or `?`
+/// at its end); otherwise `line_start`.
+fn sentence_start(content: &[u8], line_start: usize) -> usize {
+    if line_start == 0 {
+        return 0;
+    }
+    let prev = location::line_bounds(content, line_start - 1);
+    let text = content[prev.clone()].trim_ascii();
+    let continues = text.iter().any(u8::is_ascii_alphabetic)
+        && !text.starts_with(b"#")
+        && !text.starts_with(b"```")
+        && !text.starts_with(b"|")
+        && !matches!(text.last(), Some(b'.' | b':' | b'!' | b'?' | b'`' | b'>'));
+    if continues {
+        prev.start
+    } else {
+        line_start
+    }
 }
 
 /// Whether a fix's `unless_line` patterns leave this match alone. The context
@@ -184,6 +212,17 @@ pub(crate) fn blocked_before(fix: &FixRule, group: &Range<usize>, content: &[u8]
     fix.unless_before.iter().any(|r| r.is_match(before))
 }
 
+/// The cached guard verdict of the line a rule's last hit was on.
+#[derive(Debug, Clone)]
+pub(crate) struct LineGuard {
+    /// The line's bytes.
+    line: Range<usize>,
+    /// Whether the fix's line guards let it apply there.
+    ok: bool,
+    /// Whether a whole-line fix already gave that line's edits to a hit.
+    given: bool,
+}
+
 /// The fix edits of a hit whose fix group (or whole match) is `group`, if
 /// the fix's guards leave it alone. `fix_file_ok` / `fix_line` cache the
 /// file guard and the per-line guard across the hits of one rule.
@@ -193,32 +232,50 @@ pub(crate) fn guarded_edits(
     whole: Range<usize>,
     content: &[u8],
     fix_file_ok: &mut Option<bool>,
-    fix_line: &mut Option<(Range<usize>, bool)>,
+    fix_line: &mut Option<LineGuard>,
 ) -> Vec<(Range<usize>, String)> {
     let file_ok =
         *fix_file_ok.get_or_insert_with(|| !fix.unless_file.iter().any(|r| r.is_match(content)));
+    if !file_ok {
+        return Vec::new();
+    }
     // Every single-line match on one line has the same context window (that
     // line and the next), so the verdict is kept per line.
-    let cached = fix_line
+    let on_cached = fix_line
         .as_ref()
-        .filter(|(line, _)| line.start <= whole.start && whole.end <= line.end);
-    let context_ok = file_ok
-        && match cached {
-            Some((_, ok)) => *ok,
-            None => {
-                let ok = fix_context_ok(fix, content, whole.clone());
-                let line = location::line_bounds(content, whole.start);
-                if whole.end <= line.end {
-                    *fix_line = Some((line, ok));
-                }
-                ok
-            }
-        };
-    if context_ok {
-        fix_edits(fix, group, content)
-    } else {
-        Vec::new()
+        .is_some_and(|g| g.line.start <= whole.start && whole.end <= g.line.end);
+    if !on_cached {
+        let ok = fix_context_ok(fix, content, whole.clone());
+        let line = location::line_bounds(content, whole.start);
+        *fix_line = (whole.end <= line.end).then_some(LineGuard {
+            line,
+            ok,
+            given: false,
+        });
+        if fix_line.is_none() {
+            return if ok {
+                fix_edits(fix, group, content)
+            } else {
+                Vec::new()
+            };
+        }
     }
+    let Some(g) = fix_line.as_mut() else {
+        return Vec::new();
+    };
+    if !g.ok {
+        return Vec::new();
+    }
+    if fix.whole_lines {
+        // A whole-line fix makes the same edits for every hit on the line,
+        // and hits on one line become one finding: the first hit carries
+        // them, so thousands of hits on one long line stay linear.
+        if g.given {
+            return Vec::new();
+        }
+        g.given = true;
+    }
+    fix_edits(fix, group, content)
 }
 
 /// Runs one rule over `content`, appending surviving hits (and matches its
@@ -239,7 +296,7 @@ fn run_rule(
     let mut context_ok: Option<bool> = None;
     let mut fix_file_ok: Option<bool> = None;
     let mut line_verdict: Option<(Range<usize>, bool)> = None;
-    let mut fix_line: Option<(Range<usize>, bool)> = None;
+    let mut fix_line: Option<LineGuard> = None;
     let mut count = 0;
     for caps in regex.captures_iter(content) {
         let Some(m) = caps.get(0) else { continue };
@@ -397,11 +454,13 @@ pub fn scan_content(
     }
     let accounted = mentions::account(rules, &view, active, &mut hits, &rejected, opts);
     if hits.is_empty() {
+        let refs = env_refs(rules, &view, active, &[]);
         return FileScan {
             findings: Vec::new(),
             truncated,
             mentions: accounted.stats,
             silent: accounted.silent,
+            refs,
         };
     }
     let hits = group_by_line(content, hits);
@@ -451,6 +510,7 @@ pub fn scan_content(
                             location: edit_cursor.location(r.clone()),
                             original: String::from_utf8_lossy(&content[r.clone()]).into_owned(),
                             replacement: with.clone(),
+                            opt_in: f.opt_in.clone(),
                         })
                         .collect(),
                     opt_in: f.opt_in.clone(),
@@ -507,15 +567,49 @@ pub fn scan_content(
                 commit: None,
                 occurrences: h.count,
                 file: None,
+                manual: None,
             }
         })
-        .collect();
+        .collect::<Vec<Finding>>();
+    let refs = env_refs(rules, &view, active, &findings);
     FileScan {
         findings,
         truncated,
         mentions: accounted.stats,
         silent: accounted.silent,
+        refs,
     }
+}
+
+/// The refs of every active entity that declares renames.
+fn env_refs(
+    rules: &RuleSet,
+    view: &View<'_>,
+    active: &[bool],
+    findings: &[Finding],
+) -> super::env::FileRefs {
+    let n_rules = rules.rules().len();
+    let mut out = super::env::FileRefs::default();
+    for (j, entity) in rules.entities().iter().enumerate() {
+        if entity.rename.is_empty() || !active.get(n_rules + j).copied().unwrap_or(false) {
+            continue;
+        }
+        let traits = |id: &str| match rules.index_of(id) {
+            Some(i) => {
+                let r = &rules.rules()[i];
+                super::env::RuleTraits {
+                    mentions: r.matcher.mentions.contains(&entity.id),
+                    compat: r.meta.class.as_deref() == Some("F15"),
+                }
+            }
+            None => super::env::RuleTraits::default(),
+        };
+        let mut r = super::env::classify(entity, view, findings, &traits);
+        out.overflow |= r.overflow;
+        out.refs.append(&mut r.refs);
+    }
+    out.refs.sort_by_key(|r| r.range.start);
+    out
 }
 
 /// Folds hits of one rule on one line (with the same secret, if any) into
@@ -627,6 +721,19 @@ pub fn fingerprint(rule_id: &str, path: &str, key: &str, occurrence: usize) -> S
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_sentence_starts_on_the_line_before_only_when_it_continues() {
+        let t = b"Get your API key from\nhttps://example.com/keys\n";
+        assert_eq!(sentence_start(t, 22), 0);
+        let t = b"Done.\nhttps://example.com/keys\n";
+        assert_eq!(sentence_start(t, 6), 6);
+        let t = b"# Setup\nhttps://example.com/keys\n";
+        assert_eq!(sentence_start(t, 8), 8);
+        let t = b"\nhttps://example.com/keys\n";
+        assert_eq!(sentence_start(t, 1), 1);
+        assert_eq!(sentence_start(b"x", 0), 0);
+    }
 
     #[test]
     fn entropy_orders_placeholders_below_keys() {

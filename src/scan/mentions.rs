@@ -22,7 +22,7 @@ use std::ops::Range;
 
 /// A fix's cached guard verdicts for one file: the file guard, and the last
 /// line's guard.
-type FixGuards = (Option<bool>, Option<(Range<usize>, bool)>);
+type FixGuards = (Option<bool>, Option<super::engine::LineGuard>);
 
 /// What the mention step produced for one file.
 #[derive(Debug, Default)]

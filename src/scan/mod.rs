@@ -10,6 +10,7 @@
 
 pub mod contexts;
 pub mod engine;
+pub mod env;
 pub mod location;
 mod mentions;
 mod options;
@@ -81,6 +82,24 @@ pub struct ScanOutput {
     /// Silent mentions with their reasons (at most [`MAX_SILENT_LISTED`];
     /// every one is counted in `stats.mentions`).
     pub silent: Vec<SilentMention>,
+    /// The files holding names `fix` may rename, with what each occurrence
+    /// does there, sorted by path (for `fix::rename`).
+    pub refs: Vec<ScannedRefs>,
+}
+
+/// The refs of one scanned file.
+#[derive(Debug, Clone)]
+pub struct ScannedRefs {
+    /// Path as reported.
+    pub path: String,
+    /// The file on disk, for tree scans.
+    pub file: Option<std::path::PathBuf>,
+    /// Its kind.
+    pub kind: FileKind,
+    /// `content_digest` of the scanned content the ranges refer to.
+    pub digest: String,
+    /// The refs.
+    pub refs: env::FileRefs,
 }
 
 /// Most silent mentions a run keeps for `--verbose`.
@@ -113,6 +132,7 @@ enum Outcome {
         truncated: Vec<String>,
         mentions: BTreeMap<String, MentionStats>,
         silent: Vec<SilentMention>,
+        refs: Option<ScannedRefs>,
     },
     Skipped(Skipped),
 }
@@ -202,7 +222,9 @@ impl Scanner {
                     truncated,
                     mentions,
                     silent,
+                    refs,
                 } => {
+                    out.refs.extend(refs);
                     out.stats.files_scanned += 1;
                     out.stats.bytes_scanned += bytes;
                     found.extend(findings.into_iter().map(|f| (tag, f)));
@@ -227,6 +249,8 @@ impl Scanner {
         sort_findings(&mut out.findings);
         out.skipped.sort();
         out.silent.sort();
+        out.refs
+            .sort_by(|a, b| (&a.path, &a.file).cmp(&(&b.path, &b.file)));
         // Sources that worked before the scan (a history walk) have already
         // added their time.
         out.stats.elapsed_ms += started.elapsed().as_millis() as u64;
@@ -381,12 +405,24 @@ impl Scanner {
             &*self.judge,
             &mut w.scratch,
         );
-        if let Content::File(path) | Content::Listed(path, _) = &item.content {
+        let file = match &item.content {
+            Content::File(path) | Content::Listed(path, _) => Some(path.clone()),
+            _ => None,
+        };
+        if let Some(path) = &file {
             for f in &mut fs.findings {
                 f.file = Some(path.clone());
             }
         }
+        let refs = (!fs.refs.refs.is_empty()).then(|| ScannedRefs {
+            path: item.display.clone(),
+            file,
+            kind: item.kind,
+            digest: crate::finding::content_digest(content),
+            refs: std::mem::take(&mut fs.refs),
+        });
         Outcome::Scanned {
+            refs,
             tag: item.tag,
             findings: fs.findings,
             bytes: size,

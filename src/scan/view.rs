@@ -380,6 +380,24 @@ impl<'a> View<'a> {
         self.embedded_at(off).and_then(|e| e.shell(self.content))
     }
 
+    /// Every shell command that starts inside `range`: the file's own for
+    /// shell syntaxes, else those of the embedded scripts (YAML `run:`
+    /// blocks, docs code blocks) in it.
+    pub fn commands_in(&self, range: Range<usize>) -> Vec<&Command> {
+        let inside = |c: &&Command| range.start <= c.span.start && c.span.start < range.end;
+        if is_shell(self.syntax()) {
+            return self.ctx.shell().commands().iter().filter(inside).collect();
+        }
+        let all = self.embedded();
+        let from = all.partition_point(|e| e.range.start < range.start);
+        all[from..]
+            .iter()
+            .take_while(|e| e.range.start < range.end)
+            .filter_map(|e| e.shell(self.content))
+            .flat_map(|m| m.commands().iter().filter(inside))
+            .collect()
+    }
+
     /// The shell command holding `off`.
     pub fn command_at(&self, off: usize) -> Option<&Command> {
         self.shell_at(off)?.command_at(off)

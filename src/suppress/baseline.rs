@@ -560,6 +560,7 @@ mod tests {
             occurrences: 1,
             commit: None,
             file: None,
+            manual: None,
         };
         let mut b = Baseline::empty(&dir.join("b.json"));
         assert_eq!(b.accept([&f], &dir), 1);

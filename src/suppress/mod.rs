@@ -129,6 +129,7 @@ mod tests {
             suppression: None,
             commit: None,
             file: None,
+            manual: None,
             fix: None,
             occurrences: 1,
         }

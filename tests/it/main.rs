@@ -8,6 +8,7 @@ mod formats;
 mod history;
 mod hygiene;
 mod layers;
+mod migration;
 mod props;
 mod release;
 mod reports;
