@@ -1,0 +1,228 @@
+//! Fixes that delete a line: a deprecated setting whose replacement is
+//! nothing at all (setup-localstack's `use-pro: true`, `ACTIVATE_PRO=1`).
+//!
+//! Deleting is only safe where the file stays valid and means the same
+//! thing without the line, so the structure around it is read rather than
+//! guessed: a YAML entry is deleted when another entry of its collection
+//! remains, or together with its parent key (`with:`, `environment:`) when
+//! it was that key's only entry and the parent's own mapping keeps other
+//! keys (an empty key would be null, which Actions and compose reject). A
+//! line of a script or `.env` file is deleted unless it continues another
+//! line or is the only command of a shell block (`then … fi`).
+
+use super::location;
+use super::view::View;
+use crate::context::yaml::{NodeId, NodeKind, Seg, YamlDoc};
+use crate::rules::FixRule;
+use std::ops::Range;
+
+/// The line holding `at`, with its terminator.
+fn full_line(content: &[u8], at: usize) -> Range<usize> {
+    let line = location::line_bounds(content, at);
+    let end =
+        memchr::memchr(b'\n', &content[line.end..]).map_or(content.len(), |i| line.end + i + 1);
+    line.start..end
+}
+
+/// The text of the line holding `at`, without its terminator.
+fn line_text(content: &[u8], at: usize) -> &[u8] {
+    &content[location::line_bounds(content, at)]
+}
+
+/// Whether the line before `line_start` ends with a `\` continuation.
+fn continues_previous(content: &[u8], line_start: usize) -> bool {
+    line_start > 0
+        && line_text(content, line_start - 1)
+            .trim_ascii_end()
+            .ends_with(b"\\")
+}
+
+/// The nearest non-blank, non-comment line before (`forward == false`) or
+/// after the line starting at `line_start`, trimmed, within `bounds`.
+fn neighbour<'c>(
+    content: &'c [u8],
+    line_start: usize,
+    bounds: &Range<usize>,
+    forward: bool,
+) -> &'c [u8] {
+    let mut cur = full_line(content, line_start);
+    loop {
+        let next = if forward {
+            if cur.end >= bounds.end.min(content.len()) {
+                return b"";
+            }
+            full_line(content, cur.end)
+        } else {
+            if cur.start <= bounds.start || cur.start == 0 {
+                return b"";
+            }
+            full_line(content, cur.start - 1)
+        };
+        let text = content[location::line_bounds(content, next.start)].trim_ascii();
+        if !text.is_empty() && !text.starts_with(b"#") {
+            return text;
+        }
+        cur = next;
+    }
+}
+
+/// Whether deleting the line at `line` would leave a shell compound
+/// command without a body (`if …; then` directly followed by `fi`).
+fn only_command_of_block(content: &[u8], line: Range<usize>, bounds: &Range<usize>) -> bool {
+    let before = neighbour(content, line.start, bounds, false);
+    let after = neighbour(content, line.start, bounds, true);
+    let opens = [&b"then"[..], b"do", b"else", b"{", b"(", b"in", b")"]
+        .iter()
+        .any(|k| before.ends_with(k));
+    let closes = [
+        &b"fi"[..],
+        b"done",
+        b"else",
+        b"elif",
+        b"}",
+        b")",
+        b"esac",
+        b";;",
+    ]
+    .iter()
+    .any(|k| after.starts_with(k));
+    opens && closes
+}
+
+/// Whether the line `text` is a key with nothing after the colon but a
+/// comment: no anchor, tag or inline value would be lost with it.
+fn bare_key_line(text: &[u8], key: &str) -> bool {
+    let t = text.trim_ascii();
+    let Some(rest) = t.strip_prefix(key.as_bytes()) else {
+        return false;
+    };
+    let Some(rest) = rest.trim_ascii_start().strip_prefix(b":") else {
+        return false;
+    };
+    let rest = rest.trim_ascii();
+    rest.is_empty() || rest.starts_with(b"#")
+}
+
+/// The edits deleting the line of the match at `m`, when `fix` declares
+/// `drop_line` and deleting it is safe; `None` otherwise (the finding then
+/// stays work for a person, with its rule's reason).
+pub(crate) fn drop_edits(
+    view: &View<'_>,
+    fix: &FixRule,
+    m: Range<usize>,
+) -> Option<Vec<(Range<usize>, String)>> {
+    let pattern = fix.drop_line.as_ref()?;
+    let content = view.content;
+    let line = location::line_bounds(content, m.start);
+    if m.end > line.end || !pattern.is_match(&content[line.clone()]) {
+        return None;
+    }
+    if continues_previous(content, line.start) {
+        return None;
+    }
+    let yaml = view.yaml_at(m.start);
+    if let Some(y) = &yaml {
+        let off = m.start.checked_sub(y.base)?;
+        match y.doc.block_scalar_at(off) {
+            // A script inside YAML: a line of it, but never the last one
+            // (an empty `run:` fails the workflow).
+            Some(b) => {
+                if !fix.drop_unit.is_empty() {
+                    return None;
+                }
+                let block = b.content.start + y.base..b.content.end + y.base;
+                let others = content[block.clone()]
+                    .split(|&c| c == b'\n')
+                    .filter(|l| !l.trim_ascii().is_empty())
+                    .count();
+                if others < 2 || only_command_of_block(content, line.clone(), &block) {
+                    return None;
+                }
+                return Some(vec![(full_line(content, m.start), String::new())]);
+            }
+            None => return yaml_entry(content, y.doc, y.base, fix, m.start),
+        }
+    }
+    if !fix.drop_unit.is_empty() {
+        return None;
+    }
+    let bounds = view.block_at(m.start).unwrap_or(0..content.len());
+    if only_command_of_block(content, line, &bounds) {
+        return None;
+    }
+    Some(vec![(full_line(content, m.start), String::new())])
+}
+
+/// Deletes the YAML entry holding `at` (see the module comment).
+fn yaml_entry(
+    content: &[u8],
+    doc: &YamlDoc,
+    base: usize,
+    fix: &FixRule,
+    at: usize,
+) -> Option<Vec<(Range<usize>, String)>> {
+    let off = at - base;
+    let abs = |r: &Range<usize>| r.start + base..r.end + base;
+    let line = location::line_bounds(content, at);
+    // The entry: the innermost node with a key or an index.
+    let entry: NodeId = doc
+        .ancestors(off)
+        .find(|id| doc.node(*id).seg().is_some())?;
+    let e = doc.node(entry);
+    let span = abs(&e.span());
+    if !matches!(e.kind(), NodeKind::Scalar(_)) || span.start < line.start || span.end > line.end {
+        return None;
+    }
+    let parent_id = e.parent()?;
+    let parent = doc.node(parent_id);
+    if !parent.block_collection || doc.uses_merge(parent_id) {
+        return None;
+    }
+    if !fix.drop_unit.is_empty() {
+        let unit = doc.unit_at(off, &fix.drop_unit)?;
+        if unit.uses_merge {
+            return None;
+        }
+        let text = &content[abs(&unit.span)];
+        if !fix.drop_unit_requires.iter().all(|r| r.is_match(text)) {
+            return None;
+        }
+    }
+    // Another entry stays: only this line goes. Siblings that would be
+    // dropped too do not count, so two of them never empty the block.
+    let stays = parent.children().iter().any(|c| {
+        *c != entry && {
+            let start = doc.node(*c).span().start + base;
+            !pattern_matches(fix, line_text(content, start))
+        }
+    });
+    if stays {
+        return Some(vec![(full_line(content, at), String::new())]);
+    }
+    if parent.children().len() != 1 {
+        return None;
+    }
+    // The only entry: its parent key goes with it, when that key is one the
+    // rule names and its own mapping keeps another key.
+    let Some(Seg::Key(key)) = parent.seg() else {
+        return None;
+    };
+    if !fix.drop_parents.iter().any(|p| p == key) {
+        return None;
+    }
+    let key_span = abs(&parent.key_span()?);
+    if !bare_key_line(line_text(content, key_span.start), key) {
+        return None;
+    }
+    let grand_id = parent.parent()?;
+    let grand = doc.node(grand_id);
+    if !grand.block_collection || grand.children().len() < 2 {
+        return None;
+    }
+    let start = location::line_bounds(content, key_span.start).start;
+    Some(vec![(start..full_line(content, at).end, String::new())])
+}
+
+fn pattern_matches(fix: &FixRule, text: &[u8]) -> bool {
+    fix.drop_line.as_ref().is_some_and(|p| p.is_match(text))
+}
