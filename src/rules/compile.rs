@@ -1296,6 +1296,7 @@ fn compile_fix(
         drop_parents: spec.drop_parents.clone(),
         drop_unit,
         drop_unit_requires: drop_unit_requires?,
+        drop_when_set: spec.drop_when_set.clone(),
     })
 }
 

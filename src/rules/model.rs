@@ -398,6 +398,11 @@ pub struct FixRule {
     pub drop_unit: Vec<PathPattern>,
     /// ... and match each of these patterns (e.g. an action version).
     pub drop_unit_requires: Vec<Pattern>,
+    /// `drop_when_set`: instead of the rewrite, the match's line is deleted
+    /// when the command is all of it and this variable is already exported
+    /// before it (the CI step's or job's environment, an earlier `export` in
+    /// the same script): the command then only repeats what the variable does.
+    pub drop_when_set: Option<String>,
 }
 
 /// A rule example, run by `keysweep rules check`.

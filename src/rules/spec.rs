@@ -228,6 +228,8 @@ pub struct FixSpec {
     pub drop_unit: Vec<Spanned<String>>,
     #[serde(default)]
     pub drop_unit_requires: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub drop_when_set: Option<String>,
 }
 
 /// One `{ find = '…', with = '…' }` pair of a fix.

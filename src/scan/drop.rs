@@ -226,3 +226,80 @@ fn yaml_entry(
 fn pattern_matches(fix: &FixRule, text: &[u8]) -> bool {
     fix.drop_line.as_ref().is_some_and(|p| p.is_match(text))
 }
+
+/// Whether `name` is exported before `at`: in the environment of a YAML
+/// mapping holding it (a CI step, job or workflow `env:`, GitLab
+/// `variables:`, CircleCI `environment:`), or by an `export` line earlier
+/// in the same script.
+fn exported_before(view: &View<'_>, name: &str, at: usize) -> bool {
+    let content = view.content;
+    if let Some(y) = view.yaml_at(at) {
+        if let Some(off) = at.checked_sub(y.base) {
+            for id in y.doc.ancestors(off) {
+                if y.doc.node(id).kind() != NodeKind::Mapping {
+                    continue;
+                }
+                for key in ["env", "variables", "environment"] {
+                    let set = y.doc.child(id, key).is_some_and(|env| {
+                        y.doc.node(env).kind() == NodeKind::Mapping
+                            && y.doc.child(env, name).is_some()
+                    });
+                    if set {
+                        return true;
+                    }
+                }
+            }
+        }
+    }
+    let script = view.block_at(at).unwrap_or(0..content.len());
+    let line_start = location::line_bounds(content, at).start;
+    let before = &content[script.start.min(line_start)..line_start];
+    before.split(|&c| c == b'\n').any(|l| {
+        let l = l.trim_ascii();
+        l.strip_prefix(b"export")
+            .filter(|r| r.first().is_some_and(|c| c.is_ascii_whitespace()))
+            .is_some_and(|r| {
+                let r = r.trim_ascii_start();
+                r.strip_prefix(name.as_bytes())
+                    .is_some_and(|t| t.is_empty() || t[0] == b'=' || t[0].is_ascii_whitespace())
+            })
+    })
+}
+
+/// The edit deleting the line of the command at `m` when `fix` declares
+/// `drop_when_set`, its variable is exported before it and the command is
+/// the whole line (a YAML `run: cmd` value is the step itself: kept).
+pub(crate) fn when_set(
+    view: &View<'_>,
+    fix: &FixRule,
+    m: Range<usize>,
+) -> Option<Vec<(Range<usize>, String)>> {
+    let name = fix.drop_when_set.as_deref()?;
+    let content = view.content;
+    let line = location::line_bounds(content, m.start);
+    if content[line.clone()].trim_ascii() != content[m.clone()].trim_ascii()
+        || continues_previous(content, line.start)
+        || !exported_before(view, name, m.start)
+    {
+        return None;
+    }
+    let bounds = match view.yaml_at(m.start) {
+        Some(y) => {
+            let b = y.doc.block_scalar_at(m.start.checked_sub(y.base)?)?;
+            let block = b.content.start + y.base..b.content.end + y.base;
+            let lines = content[block.clone()]
+                .split(|&c| c == b'\n')
+                .filter(|l| !l.trim_ascii().is_empty())
+                .count();
+            if lines < 2 {
+                return None;
+            }
+            block
+        }
+        None => view.block_at(m.start).unwrap_or(0..content.len()),
+    };
+    if only_command_of_block(content, line, &bounds) {
+        return None;
+    }
+    Some(vec![(full_line(content, m.start), String::new())])
+}

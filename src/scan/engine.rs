@@ -431,6 +431,14 @@ fn run_rule(
             }
             _ => edits,
         };
+        // A command made redundant by a variable already exported: removed
+        // rather than rewritten, where its line is nothing else.
+        let edits = match (&rule.fix, &edits[..]) {
+            (Some(f), [_, ..]) if f.drop_when_set.is_some() => {
+                super::drop::when_set(view, f, whole.clone()).unwrap_or(edits)
+            }
+            _ => edits,
+        };
         hits.push(Hit {
             rule: index,
             whole,
