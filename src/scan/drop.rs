@@ -16,6 +16,9 @@ use crate::context::yaml::{NodeId, NodeKind, Seg, YamlDoc};
 use crate::rules::FixRule;
 use std::ops::Range;
 
+/// How far before a command an `export` of its variable is looked for.
+const EXPORT_LOOKBACK: usize = 64 * 1024;
+
 /// The line holding `at`, with its terminator.
 fn full_line(content: &[u8], at: usize) -> Range<usize> {
     let line = location::line_bounds(content, at);
@@ -253,7 +256,10 @@ fn exported_before(view: &View<'_>, name: &str, at: usize) -> bool {
     }
     let script = view.block_at(at).unwrap_or(0..content.len());
     let line_start = location::line_bounds(content, at).start;
-    let before = &content[script.start.min(line_start)..line_start];
+    // A bounded look-back keeps a file with many login lines linear; an
+    // export further up than this is not taken as setting the token.
+    let from = script.start.max(line_start.saturating_sub(EXPORT_LOOKBACK));
+    let before = &content[from.min(line_start)..line_start];
     before.split(|&c| c == b'\n').any(|l| {
         let l = l.trim_ascii();
         l.strip_prefix(b"export")
@@ -302,4 +308,39 @@ pub(crate) fn when_set(
         return None;
     }
     Some(vec![(full_line(content, m.start), String::new())])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_shell_block_keeps_its_only_command() {
+        let c = b"if x; then\n  export A=1\nfi\n";
+        let at = 11;
+        assert!(only_command_of_block(c, at..at, &(0..c.len())));
+        let c = b"if x; then\n  export A=1\n  echo\nfi\n";
+        assert!(!only_command_of_block(c, at..at, &(0..c.len())));
+        let c = b"#!/bin/sh\nexport A=1\nstart\n";
+        assert!(!only_command_of_block(c, 10..10, &(0..c.len())));
+    }
+
+    #[test]
+    fn only_a_bare_key_line_goes_with_its_entry() {
+        assert!(bare_key_line(b"    environment:", "environment"));
+        assert!(bare_key_line(
+            b"    environment:   # for the container",
+            "environment"
+        ));
+        assert!(!bare_key_line(b"    environment: &env", "environment"));
+        assert!(!bare_key_line(b"    environments:", "environment"));
+    }
+
+    #[test]
+    fn a_line_continued_from_the_one_before_stays() {
+        let c = b"ENV A=1 \\\n    ACTIVATE_PRO=1\n";
+        let second = c.iter().position(|&b| b == b'\n').map_or(0, |i| i + 1);
+        assert!(continues_previous(c, second));
+        assert!(!continues_previous(b"A=1\nB=2\n", 4));
+    }
 }
