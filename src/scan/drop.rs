@@ -125,6 +125,11 @@ pub(crate) fn drop_edits(
     }
     let yaml = view.yaml_at(m.start);
     if let Some(y) = &yaml {
+        // A tree read by indentation after the parser gave up is good
+        // enough to find keys, not to decide what a deletion leaves.
+        if y.doc.used_fallback() {
+            return None;
+        }
         let off = m.start.checked_sub(y.base)?;
         match y.doc.block_scalar_at(off) {
             // A script inside YAML: a line of it, but never the last one
@@ -154,6 +159,34 @@ pub(crate) fn drop_edits(
         return None;
     }
     Some(vec![(full_line(content, m.start), String::new())])
+}
+
+/// The edit deleting a plain list item that is one command of a CI script
+/// (GitLab `script:`, CircleCI-style `commands:`), when another item stays.
+fn script_item(
+    content: &[u8],
+    doc: &YamlDoc,
+    base: usize,
+    off: usize,
+    line: &Range<usize>,
+) -> Option<Vec<(Range<usize>, String)>> {
+    let id = doc
+        .ancestors(off)
+        .find(|id| doc.node(*id).seg().is_some())?;
+    let item = doc.node(id);
+    let span = item.span().start + base..item.span().end + base;
+    if !matches!(item.seg(), Some(Seg::Index(_)))
+        || item.kind() != NodeKind::Scalar(crate::context::yaml::Style::Plain)
+        || span.start < line.start
+        || span.end > line.end
+    {
+        return None;
+    }
+    let list = doc.node(item.parent()?);
+    if list.kind() != NodeKind::Sequence || !list.block_collection || list.children().len() < 2 {
+        return None;
+    }
+    Some(vec![(full_line(content, line.start), String::new())])
 }
 
 /// Deletes the YAML entry holding `at` (see the module comment).
@@ -283,15 +316,30 @@ pub(crate) fn when_set(
     let name = fix.drop_when_set.as_deref()?;
     let content = view.content;
     let line = location::line_bounds(content, m.start);
-    if content[line.clone()].trim_ascii() != content[m.clone()].trim_ascii()
+    let yaml = view.yaml_at(m.start);
+    let text = content[line.clone()].trim_ascii();
+    // In YAML the command may be a list item of its own (`- localstack …`).
+    let text = match (&yaml, text.strip_prefix(b"-")) {
+        (Some(_), Some(rest)) if rest.first().is_some_and(u8::is_ascii_whitespace) => {
+            rest.trim_ascii()
+        }
+        _ => text,
+    };
+    if text != content[m.clone()].trim_ascii()
         || continues_previous(content, line.start)
         || !exported_before(view, name, m.start)
     {
         return None;
     }
-    let bounds = match view.yaml_at(m.start) {
+    let bounds = match yaml {
         Some(y) => {
-            let b = y.doc.block_scalar_at(m.start.checked_sub(y.base)?)?;
+            if y.doc.used_fallback() {
+                return None;
+            }
+            let off = m.start.checked_sub(y.base)?;
+            let Some(b) = y.doc.block_scalar_at(off) else {
+                return script_item(content, y.doc, y.base, off, &line);
+            };
             let block = b.content.start + y.base..b.content.end + y.base;
             let lines = content[block.clone()]
                 .split(|&c| c == b'\n')
