@@ -1213,6 +1213,8 @@ fn compile_fix(
             );
             None
         }
+        // A fix that only deletes lines declares no rewrite of its own.
+        (None, true) if spec.drop_line.is_some() => Some(FixAction::Substitute(Vec::new())),
         (None, true) => {
             ctx.problem(
                 Some(spanned.span()),
@@ -1263,6 +1265,17 @@ fn compile_fix(
     let unless_file = build_regexes(ctx, defs, &spec.unless_file, "fix unless_file pattern");
     let unless_line = build_regexes(ctx, defs, &spec.unless_line, "fix unless_line pattern");
     let unless_before = build_regexes(ctx, defs, &spec.unless_before, "fix unless_before pattern");
+    let drop_line = spec
+        .drop_line
+        .as_ref()
+        .map(|p| build_regex(ctx, defs, p, "fix drop_line pattern"));
+    let drop_unit = path_patterns(ctx, &spec.drop_unit, "fix drop_unit path");
+    let drop_unit_requires = build_regexes(
+        ctx,
+        defs,
+        &spec.drop_unit_requires,
+        "fix drop_unit_requires pattern",
+    );
     if ctx.problems.len() != before {
         return None;
     }
@@ -1276,6 +1289,14 @@ fn compile_fix(
         unless_file: unless_file?,
         unless_line: unless_line?,
         unless_before: unless_before?,
+        drop_line: match drop_line {
+            Some(p) => Some(p?),
+            None => None,
+        },
+        drop_parents: spec.drop_parents.clone(),
+        drop_unit,
+        drop_unit_requires: drop_unit_requires?,
+        drop_when_set: spec.drop_when_set.clone(),
     })
 }
 

@@ -386,6 +386,23 @@ pub struct FixRule {
     /// (anchor them with `$`): e.g. a name read through `${{ secrets.… }}`
     /// or `$(…)` rather than defined.
     pub unless_before: Vec<Pattern>,
+    /// `drop_line`: when the rewrite above makes no edit, the match's line is
+    /// deleted if it matches this pattern and is an entry of its own (a
+    /// YAML mapping entry or list item, a `.env` or `export` line) whose
+    /// removal leaves valid syntax behind. See `scan::drop`.
+    pub drop_line: Option<Pattern>,
+    /// Keys (`with`, `environment`) whose line is deleted with a dropped
+    /// entry that was their only one: an empty key would be null.
+    pub drop_parents: Vec<String>,
+    /// YAML units (a CI step) that must hold the dropped entry ...
+    pub drop_unit: Vec<PathPattern>,
+    /// ... and match each of these patterns (e.g. an action version).
+    pub drop_unit_requires: Vec<Pattern>,
+    /// `drop_when_set`: instead of the rewrite, the match's line is deleted
+    /// when the command is all of it and this variable is already exported
+    /// before it (the CI step's or job's environment, an earlier `export` in
+    /// the same script): the command then only repeats what the variable does.
+    pub drop_when_set: Option<String>,
 }
 
 /// A rule example, run by `keysweep rules check`.

@@ -220,6 +220,16 @@ pub struct FixSpec {
     pub unless_before: Vec<Spanned<String>>,
     #[serde(default)]
     pub scope: Option<Spanned<String>>,
+    #[serde(default)]
+    pub drop_line: Option<Spanned<String>>,
+    #[serde(default)]
+    pub drop_parents: Vec<String>,
+    #[serde(default)]
+    pub drop_unit: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub drop_unit_requires: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub drop_when_set: Option<String>,
 }
 
 /// One `{ find = '…', with = '…' }` pair of a fix.

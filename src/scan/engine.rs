@@ -297,6 +297,8 @@ fn run_rule(
     let mut fix_file_ok: Option<bool> = None;
     let mut line_verdict: Option<(Range<usize>, bool)> = None;
     let mut fix_line: Option<LineGuard> = None;
+    // The line a deletion was last considered for: one per line.
+    let mut drop_line_seen: Option<usize> = None;
     let mut count = 0;
     for caps in regex.captures_iter(content) {
         let Some(m) = caps.get(0) else { continue };
@@ -411,6 +413,31 @@ fn run_rule(
                 None => Vec::new(),
             },
             _ => Vec::new(),
+        };
+        // A deprecated line whose replacement is nothing: deleted where the
+        // structure around it allows (the rule's line guards are about its
+        // rewrite, not about the deletion, which checks for itself).
+        let edits = match (&rule.fix, secret) {
+            (Some(f), None)
+                if edits.is_empty()
+                    && !fix_blocked
+                    && f.drop_line.is_some()
+                    && fix_file_ok != Some(false)
+                    && drop_line_seen
+                        != Some(location::line_bounds(content, whole.start).start) =>
+            {
+                drop_line_seen = Some(location::line_bounds(content, whole.start).start);
+                super::drop::drop_edits(view, f, whole.clone()).unwrap_or_default()
+            }
+            _ => edits,
+        };
+        // A command made redundant by a variable already exported: removed
+        // rather than rewritten, where its line is nothing else.
+        let edits = match (&rule.fix, &edits[..]) {
+            (Some(f), [_, ..]) if f.drop_when_set.is_some() => {
+                super::drop::when_set(view, f, whole.clone()).unwrap_or(edits)
+            }
+            _ => edits,
         };
         hits.push(Hit {
             rule: index,

@@ -9,6 +9,7 @@
 //! scans one buffer for callers that already hold it (`fix`, rule examples).
 
 pub mod contexts;
+mod drop;
 pub mod engine;
 pub mod env;
 pub mod location;
