@@ -222,32 +222,39 @@ impl PathPattern {
         states[0] = true;
         self.close(&mut states);
         for seg in path {
-            let mut next = vec![false; n + 1];
-            for k in 0..n {
-                if !states[k] {
-                    continue;
-                }
-                match &self.segs[k] {
-                    PatSeg::AnyDepth => next[k] = true,
-                    PatSeg::Any => next[k + 1] = true,
-                    PatSeg::Key(key) => {
-                        let ok = match seg {
-                            Seg::Key(s) => s == key,
-                            Seg::Index(i) => key.parse::<usize>().ok() == Some(*i),
-                        };
-                        if ok {
-                            next[k + 1] = true;
-                        }
-                    }
-                }
-            }
-            self.close(&mut next);
-            states = next;
+            states = self.step(&states, seg);
             if !states.iter().any(|&b| b) {
                 return false;
             }
         }
         states[n]
+    }
+
+    /// The states after one path step `seg`, from `states` (entry `k`: the
+    /// first `k` pattern steps are matched).
+    fn step(&self, states: &[bool], seg: &Seg) -> Vec<bool> {
+        let n = self.segs.len();
+        let mut next = vec![false; n + 1];
+        for k in 0..n {
+            if !states[k] {
+                continue;
+            }
+            match &self.segs[k] {
+                PatSeg::AnyDepth => next[k] = true,
+                PatSeg::Any => next[k + 1] = true,
+                PatSeg::Key(key) => {
+                    let ok = match seg {
+                        Seg::Key(s) => s == key,
+                        Seg::Index(i) => key.parse::<usize>().ok() == Some(*i),
+                    };
+                    if ok {
+                        next[k + 1] = true;
+                    }
+                }
+            }
+        }
+        self.close(&mut next);
+        next
     }
 
     /// `**` may match nothing: a state before it also stands after it.
@@ -546,29 +553,7 @@ impl YamlDoc {
             let node = self.node(id);
             let states = match &node.seg {
                 None => states,
-                Some(seg) => {
-                    let mut next = vec![false; n + 1];
-                    for k in 0..n {
-                        if !states[k] {
-                            continue;
-                        }
-                        match &pattern.segs[k] {
-                            PatSeg::AnyDepth => next[k] = true,
-                            PatSeg::Any => next[k + 1] = true,
-                            PatSeg::Key(key) => {
-                                let ok = match seg {
-                                    Seg::Key(s) => s == key,
-                                    Seg::Index(i) => key.parse::<usize>().ok() == Some(*i),
-                                };
-                                if ok {
-                                    next[k + 1] = true;
-                                }
-                            }
-                        }
-                    }
-                    pattern.close(&mut next);
-                    next
-                }
+                Some(seg) => pattern.step(&states, seg),
             };
             if !states.iter().any(|&b| b) {
                 continue;
