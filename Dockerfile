@@ -13,7 +13,9 @@
 #
 # Both architectures (linux/amd64, linux/arm64) build on one machine without
 # emulation: the compiler stage runs on the build platform and cross-links
-# with rust-lld.
+# with rust-lld. Without a C cross compiler it builds with the system
+# allocator (no mimalloc); the release image (BINARY=dist) packs the release
+# binaries, which have it on x86_64.
 
 # `source` compiles keysweep; `dist` takes a release binary from dist/.
 ARG BINARY=source
@@ -36,7 +38,7 @@ RUN set -eu; \
         export CARGO_TARGET_X86_64_UNKNOWN_LINUX_MUSL_LINKER=rust-lld; \
         export CARGO_TARGET_AARCH64_UNKNOWN_LINUX_MUSL_LINKER=rust-lld; \
     fi; \
-    cargo build --release --locked --target "$target"; \
+    cargo build --release --locked --no-default-features --target "$target"; \
     cp "target/$target/release/keysweep" /keysweep
 
 FROM scratch AS dist

@@ -124,6 +124,16 @@ for target in "${targets[@]}"; do
             t="$(printf '%s' "$target" | tr 'a-z-' 'A-Z_')"
             env_args+=("CARGO_TARGET_${t}_RUSTFLAGS=-C target-feature=+crt-static")
             ;;
+        x86_64-unknown-linux-musl)
+            # mimalloc (the default allocator) is C: it needs a C compiler for
+            # musl, which Debian's and Ubuntu's musl-tools package provides.
+            if [ -z "${CC_x86_64_unknown_linux_musl:-}" ] &&
+                ! command -v x86_64-linux-musl-gcc >/dev/null 2>&1; then
+                command -v musl-gcc >/dev/null 2>&1 ||
+                    die "building $target needs a musl C compiler for mimalloc: install musl-tools (musl-gcc), or set CC_x86_64_unknown_linux_musl"
+                env_args+=("CC_x86_64_unknown_linux_musl=musl-gcc")
+            fi
+            ;;
         aarch64-unknown-linux-musl)
             var="$(linker_var "$target")"
             if [ "$host" != "aarch64-unknown-linux-gnu" ] && [ "$host" != "$target" ] &&

@@ -361,18 +361,9 @@ fn name_patterns(ctx: &mut Ctx<'_>, list: &[Spanned<String>]) -> Vec<NamePattern
     list.iter()
         .filter_map(|p| {
             let text = p.get_ref().trim();
-            let mut re = String::from("^");
-            for (i, part) in text.split('*').enumerate() {
-                if i > 0 {
-                    re.push_str(".*");
-                }
-                re.push_str(&regex::escape(part));
-            }
-            re.push('$');
-            match (text.is_empty(), regex::Regex::new(&re)) {
-                (false, Ok(regex)) => Some(NamePattern {
+            match text.is_empty() {
+                false => Some(NamePattern {
                     text: text.to_string(),
-                    regex,
                 }),
                 _ => {
                     ctx.problem(

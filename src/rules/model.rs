@@ -185,15 +185,42 @@ impl Scope {
 pub struct NamePattern {
     /// The pattern as written (`*` any run of characters).
     pub text: String,
-    /// The compiled glob.
-    pub(crate) regex: regex::Regex,
 }
 
 impl NamePattern {
     /// Whether `name` (or its last component `short`) matches.
     pub fn matches(&self, name: &str, short: &str) -> bool {
-        self.regex.is_match(name) || self.regex.is_match(short)
+        glob_matches(&self.text, name) || glob_matches(&self.text, short)
     }
+}
+
+/// Whether `text` matches `glob` as a whole, `*` standing for any run of
+/// characters. Matched by hand: a regex per call name cost more to compile
+/// than a small scan spends using them all.
+fn glob_matches(glob: &str, text: &str) -> bool {
+    let mut parts = glob.split('*');
+    let first = parts.next().unwrap_or("");
+    let Some(mut rest) = text.strip_prefix(first) else {
+        return false;
+    };
+    let mut parts: Vec<&str> = parts.collect();
+    let Some(last) = parts.pop() else {
+        // No `*`: the prefix was the whole pattern.
+        return rest.is_empty();
+    };
+    let Some(middle) = rest.strip_suffix(last) else {
+        return false;
+    };
+    rest = middle;
+    // Between the ends, each part at its leftmost place leaves the most room
+    // for the parts after it.
+    for part in parts {
+        match rest.find(part) {
+            Some(i) => rest = &rest[i + part.len()..],
+            None => return false,
+        }
+    }
+    true
 }
 
 /// One context alternative: structural conditions on where a match stands,
@@ -469,6 +496,60 @@ impl Rule {
         match &self.matcher.path_set {
             Some(set) => set.is_match(rel_path),
             None => true,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::glob_matches;
+
+    /// The regex a call-name glob used to compile to.
+    fn as_regex(glob: &str) -> regex::Regex {
+        let parts: Vec<String> = glob.split('*').map(regex::escape).collect();
+        regex::Regex::new(&format!("^{}$", parts.join(".*"))).unwrap()
+    }
+
+    #[test]
+    fn call_name_globs_match_as_their_regex_did() {
+        let globs = [
+            "withEnv",
+            "*.getenv",
+            "os.environ.get",
+            "*",
+            "**",
+            "a*a",
+            "a*b*a",
+            "*env*",
+            "x*",
+            "*.",
+            "",
+        ];
+        let alphabet = ['a', 'b', '.', 'e'];
+        let mut texts = vec![
+            String::new(),
+            "withEnv".into(),
+            "os.getenv".into(),
+            "getenv".into(),
+            "os.environ.get".into(),
+        ];
+        // Every text of up to four letters over a small alphabet.
+        for len in 1..=4u32 {
+            for n in 0..alphabet.len().pow(len) {
+                let mut n = n;
+                let mut t = String::new();
+                for _ in 0..len {
+                    t.push(alphabet[n % alphabet.len()]);
+                    n /= alphabet.len();
+                }
+                texts.push(t);
+            }
+        }
+        for g in globs {
+            let re = as_regex(g);
+            for t in &texts {
+                assert_eq!(glob_matches(g, t), re.is_match(t), "{g:?} on {t:?}");
+            }
         }
     }
 }
