@@ -665,8 +665,9 @@ impl Tally {
 
     /// One line: `3 fixable, 1 more with --rename-secrets, 2 need a person, 1 to rotate`.
     pub fn line(&self) -> String {
+        let verb = if self.manual == 1 { "needs" } else { "need" };
         format!(
-            "{} fixable, {} more with --rename-secrets, {} need a person, {} to rotate",
+            "{} fixable, {} more with --rename-secrets, {} {verb} a person, {} to rotate",
             self.fixable, self.opt_in, self.manual, self.rotate
         )
     }
@@ -675,6 +676,28 @@ impl Tally {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_tally_line_agrees_in_number() {
+        let one = Tally {
+            fixable: 2,
+            opt_in: 0,
+            manual: 1,
+            rotate: 3,
+        };
+        assert_eq!(
+            one.line(),
+            "2 fixable, 0 more with --rename-secrets, 1 needs a person, 3 to rotate"
+        );
+        let two = Tally { manual: 2, ..one };
+        assert!(two.line().contains(", 2 need a person,"), "{}", two.line());
+        let none = Tally { manual: 0, ..one };
+        assert!(
+            none.line().contains(", 0 need a person,"),
+            "{}",
+            none.line()
+        );
+    }
 
     #[test]
     fn redacts_tokens_keys_and_short_values() {

@@ -331,9 +331,14 @@ pub fn write_summary(
         })
         .collect();
     if !manual.is_empty() {
+        let noun = if manual.len() == 1 {
+            "finding needs"
+        } else {
+            "findings need"
+        };
         writeln!(
             out,
-            "\n{} other finding(s) need a person (no safe mechanical rewrite, or only part of one); see `keysweep plan`:",
+            "\n{} other {noun} a person (no safe mechanical rewrite, or only part of one); see `keysweep plan`:",
             manual.len()
         )?;
         for f in manual.iter().take(MAX_MANUAL_LISTED) {

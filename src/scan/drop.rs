@@ -305,9 +305,72 @@ fn exported_before(view: &View<'_>, name: &str, at: usize) -> bool {
     })
 }
 
+/// Keys a CI step may have beside `run:` and still be deleted with it:
+/// none changes what later steps see (an `id:` can be referenced, an `if:`
+/// or `uses:` makes it another kind of step).
+const PLAIN_STEP_KEYS: &[&str] = &["run", "name", "shell", "env", "working-directory"];
+
+/// The edit deleting a whole CI step whose `run:` is exactly the command at
+/// `m` (`- run: localstack auth login`, or with a `name:`), when another step
+/// stays in its `steps:` list. Comment lines after the step stay: they
+/// introduce the next one.
+fn run_step(
+    content: &[u8],
+    doc: &YamlDoc,
+    base: usize,
+    m: &Range<usize>,
+) -> Option<Vec<(Range<usize>, String)>> {
+    let off = m.start.checked_sub(base)?;
+    let id = doc
+        .ancestors(off)
+        .find(|id| doc.node(*id).seg().is_some())?;
+    let run = doc.node(id);
+    let value = run.value_span();
+    if run.key() != Some("run")
+        || !matches!(run.kind(), NodeKind::Scalar(s) if s != crate::context::yaml::Style::Literal && s != crate::context::yaml::Style::Folded)
+        || content
+            .get(value.start + base..value.end + base)?
+            .trim_ascii()
+            != content[m.clone()].trim_ascii()
+    {
+        return None;
+    }
+    let step = doc.node(run.parent()?);
+    if step.kind() != NodeKind::Mapping || !matches!(step.seg(), Some(Seg::Index(_))) {
+        return None;
+    }
+    let mut end = 0;
+    for c in step.children() {
+        let child = doc.node(*c);
+        if !child.key().is_some_and(|k| PLAIN_STEP_KEYS.contains(&k)) {
+            return None;
+        }
+        end = end.max(child.value_span().end);
+    }
+    let steps = doc.node(step.parent()?);
+    if steps.kind() != NodeKind::Sequence
+        || steps.key() != Some("steps")
+        || !steps.block_collection
+        || steps.children().len() < 2
+    {
+        return None;
+    }
+    let start = step.span().start + base;
+    let first = location::line_bounds(content, start);
+    // The step (its span starts after the dash) must be the item its line
+    // opens: only indentation and its dash before it.
+    let before = content[first.start..start].trim_ascii();
+    if before != b"-" {
+        return None;
+    }
+    let last = full_line(content, (end + base).saturating_sub(1).max(start));
+    Some(vec![(first.start..last.end, String::new())])
+}
+
 /// The edit deleting the line of the command at `m` when `fix` declares
 /// `drop_when_set`, its variable is exported before it and the command is
-/// the whole line (a YAML `run: cmd` value is the step itself: kept).
+/// the whole line, or the whole `run:` of a plain CI step (then the step
+/// goes).
 pub(crate) fn when_set(
     view: &View<'_>,
     fix: &FixRule,
@@ -325,6 +388,13 @@ pub(crate) fn when_set(
         }
         _ => text,
     };
+    if let Some(y) = &yaml {
+        if !y.doc.used_fallback() && exported_before(view, name, m.start) {
+            if let Some(edit) = run_step(content, y.doc, y.base, &m) {
+                return Some(edit);
+            }
+        }
+    }
     if text != content[m.clone()].trim_ascii()
         || continues_previous(content, line.start)
         || !exported_before(view, name, m.start)

@@ -60,8 +60,9 @@ fn fix_tally(summary: &str) -> String {
 }
 
 fn tally_line(t: &serde_json::Value) -> String {
+    let verb = if t["manual"] == 1 { "needs" } else { "need" };
     format!(
-        "{} fixable, {} more with --rename-secrets, {} need a person, {} to rotate",
+        "{} fixable, {} more with --rename-secrets, {} {verb} a person, {} to rotate",
         t["fixable"], t["opt_in"], t["manual"], t["rotate"]
     )
 }
