@@ -14,6 +14,7 @@ fn settings(args: &RuleArgs) -> Result<Settings, Error> {
     let flags = Flags {
         rules: args.rules.clone(),
         no_default_rules: args.no_default_rules,
+        rule_examples: true,
         no_config: true,
         ..Flags::default()
     };

@@ -78,6 +78,7 @@ fn flags(args: &ScanArgs) -> Flags {
     Flags {
         rules: args.rules.rules.clone(),
         no_default_rules: args.rules.no_default_rules,
+        rule_examples: false,
         config: args.config.config.clone(),
         no_config: args.config.no_config,
         no_ignore: args.no_ignore,

@@ -31,6 +31,8 @@ pub struct Flags {
     pub rules: Vec<PathBuf>,
     /// Leave the built-in pack out (`--no-default-rules`).
     pub no_default_rules: bool,
+    /// Load the built-in pack's examples (only `keysweep rules` reads them).
+    pub rule_examples: bool,
     /// Settings file to use instead of discovering keysweep.toml (`--config`).
     pub config: Option<PathBuf>,
     /// Read no settings file (`--no-config`).
@@ -58,6 +60,7 @@ impl Default for Flags {
         Flags {
             rules: Vec::new(),
             no_default_rules: false,
+            rule_examples: false,
             config: None,
             no_config: false,
             no_ignore: false,
@@ -131,6 +134,7 @@ impl Settings {
         }
         let mut rules = RuleSet::load_confined(
             flags.no_default_rules,
+            flags.rule_examples,
             &flags.rules,
             &config.rule_paths,
             config.confine.as_deref(),

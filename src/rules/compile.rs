@@ -39,6 +39,9 @@ struct Ctx<'a> {
     patterns: HashMap<String, Pattern>,
     /// Glob sets built so far in this load, by their globs.
     globsets: HashMap<Vec<String>, globset::GlobSet>,
+    /// The file is the embedded pack's copy without examples (build.rs):
+    /// its rules are not required to carry any.
+    lean: bool,
 }
 
 impl Ctx<'_> {
@@ -88,9 +91,17 @@ pub(crate) fn problem_at(
 
 /// Whether `source` holds exactly the text of one of the embedded pack's
 /// files (whatever it is called).
+/// Whether `source` is one of the embedded pack's files without examples.
+fn is_lean(source: &RuleSource) -> bool {
+    super::embedded::DEFAULT_RULES_FOR_SCANNING
+        .iter()
+        .any(|(_, text)| *text == source.text)
+}
+
 fn is_embedded(source: &RuleSource) -> bool {
     super::embedded::DEFAULT_RULES
         .iter()
+        .chain(super::embedded::DEFAULT_RULES_FOR_SCANNING)
         .any(|(_, text)| *text == source.text)
 }
 
@@ -119,6 +130,7 @@ fn compile_sources(
             deferred: defer(source),
             patterns: std::mem::take(&mut patterns),
             globsets: std::mem::take(&mut globsets),
+            lean: is_lean(source),
         };
         let (file_rules, file_entities) = compile_file(&mut ctx, file, index);
         patterns = std::mem::take(&mut ctx.patterns);
@@ -1040,7 +1052,7 @@ fn compile_rule(
             None,
         );
     }
-    if spec.must_match.is_empty() {
+    if spec.must_match.is_empty() && !ctx.lean {
         ctx.problem(
             Some(spec.id.span()),
             format!("rule `{id}` has no must_match example"),
@@ -1384,6 +1396,73 @@ mod tests {
         for k in FileKind::ALL {
             let p = default_example_path(Some(&vec![*k]), &[]);
             assert_eq!(kind::classify(&p), *k, "{p}");
+        }
+    }
+
+    #[test]
+    fn the_scanning_copy_of_the_pack_is_the_pack_without_its_examples() {
+        let full = RuleSource::defaults();
+        let scan = RuleSource::defaults_for_scanning();
+        assert_eq!(full.len(), scan.len());
+        let examples = ["must_match", "must_not_match", "must_be_silent"];
+        for (a, b) in full.iter().zip(&scan) {
+            assert_eq!(a.name, b.name);
+            assert!(is_embedded(b));
+            // Same offsets: every newline where it was, only spaces added.
+            assert_eq!(a.text.len(), b.text.len(), "{}", a.name);
+            for (x, y) in a.text.bytes().zip(b.text.bytes()) {
+                assert!(x == y || y == b' ', "{}", a.name);
+                assert_eq!(x == b'\n', y == b'\n', "{}", a.name);
+            }
+            // The same document once the example arrays are taken out.
+            let mut want: toml::Table = toml::from_str(&a.text).expect("the pack parses");
+            for section in ["rule", "entity"] {
+                for t in want
+                    .get_mut(section)
+                    .and_then(|v| v.as_array_mut())
+                    .into_iter()
+                    .flatten()
+                {
+                    let t = t.as_table_mut().expect("a table");
+                    for k in examples {
+                        t.remove(k);
+                    }
+                }
+            }
+            let got: toml::Table = toml::from_str(&b.text).expect("the copy parses");
+            assert_eq!(got, want, "{}", a.name);
+            assert!(examples.iter().all(|k| !b.text.contains(k)), "{}", a.name);
+        }
+        // Loaded, the copy has the same rules at the same places, and no
+        // examples.
+        let (rules, entities) = compile_all(&full).expect("the pack loads");
+        let (lean, lean_entities) = compile_all(&scan).expect("the copy loads");
+        assert_eq!(rules.len(), lean.len());
+        assert_eq!(entities.len(), lean_entities.len());
+        for (a, b) in rules.iter().zip(&lean) {
+            assert_eq!(
+                (
+                    &a.meta.id,
+                    a.meta.line,
+                    &a.origin.span,
+                    a.matcher.regex.as_ref().map(|p| p.as_str())
+                ),
+                (
+                    &b.meta.id,
+                    b.meta.line,
+                    &b.origin.span,
+                    b.matcher.regex.as_ref().map(|p| p.as_str())
+                )
+            );
+            assert!(
+                !a.examples.is_empty() && b.examples.is_empty(),
+                "{}",
+                a.meta.id
+            );
+        }
+        for (a, b) in entities.iter().zip(&lean_entities) {
+            assert_eq!((&a.id, &a.origin.span), (&b.id, &b.origin.span));
+            assert!(b.examples.is_empty(), "{}", a.id);
         }
     }
 

@@ -43,6 +43,19 @@ impl RuleSource {
             .collect()
     }
 
+    /// The embedded default pack without its examples: the same rules at
+    /// the same offsets, for runs that never check examples (a third less
+    /// to parse; see build.rs).
+    pub fn defaults_for_scanning() -> Vec<RuleSource> {
+        embedded::DEFAULT_RULES_FOR_SCANNING
+            .iter()
+            .map(|(name, text)| RuleSource {
+                name: format!("rules/{name}"),
+                text: (*text).to_string(),
+            })
+            .collect()
+    }
+
     /// Reads a rule file, or every `*.toml` file of a directory (sorted).
     /// Only regular files of bounded size are read (a FIFO or device named
     /// as a rules path is refused, never opened for a blocking read).
@@ -124,21 +137,24 @@ impl RuleSet {
 
     /// Loads the default pack (unless `no_defaults`) plus the given paths.
     pub fn load_with(no_defaults: bool, extra: &[std::path::PathBuf]) -> Result<RuleSet, Error> {
-        Self::load_confined(no_defaults, extra, &[], None)
+        Self::load_confined(no_defaults, true, extra, &[], None)
     }
 
-    /// Loads the default pack (unless `no_defaults`), the user's paths, and
-    /// paths named by a scanned tree, which must stay inside `confine`.
+    /// Loads the default pack (unless `no_defaults`; with its examples when
+    /// `examples`), the user's paths, and paths named by a scanned tree,
+    /// which must stay inside `confine`. Examples of other files are always
+    /// loaded.
     pub fn load_confined(
         no_defaults: bool,
+        examples: bool,
         user: &[std::path::PathBuf],
         tree: &[std::path::PathBuf],
         confine: Option<&Path>,
     ) -> Result<RuleSet, Error> {
-        let mut sources = if no_defaults {
-            Vec::new()
-        } else {
-            RuleSource::defaults()
+        let mut sources = match (no_defaults, examples) {
+            (true, _) => Vec::new(),
+            (false, true) => RuleSource::defaults(),
+            (false, false) => RuleSource::defaults_for_scanning(),
         };
         for p in user {
             sources.extend(RuleSource::read_path(p)?);
