@@ -373,20 +373,18 @@ fn name_patterns(ctx: &mut Ctx<'_>, list: &[Spanned<String>]) -> Vec<NamePattern
     list.iter()
         .filter_map(|p| {
             let text = p.get_ref().trim();
-            match text.is_empty() {
-                false => Some(NamePattern {
-                    text: text.to_string(),
-                }),
-                _ => {
-                    ctx.problem(
-                        Some(p.span()),
-                        format!("invalid call name pattern `{}`", p.get_ref()),
-                        "pattern",
-                        Some("a name such as `withEnv` or `*.getenv`".into()),
-                    );
-                    None
-                }
+            if text.is_empty() {
+                ctx.problem(
+                    Some(p.span()),
+                    format!("invalid call name pattern `{}`", p.get_ref()),
+                    "pattern",
+                    Some("a name such as `withEnv` or `*.getenv`".into()),
+                );
+                return None;
             }
+            Some(NamePattern {
+                text: text.to_string(),
+            })
         })
         .collect()
 }

@@ -12,7 +12,7 @@
 
 use super::location;
 use super::view::View;
-use crate::context::yaml::{NodeId, NodeKind, Seg, YamlDoc};
+use crate::context::yaml::{NodeId, NodeKind, Seg, Style, YamlDoc};
 use crate::rules::FixRule;
 use std::ops::Range;
 
@@ -327,7 +327,7 @@ fn run_step(
     let run = doc.node(id);
     let value = run.value_span();
     if run.key() != Some("run")
-        || !matches!(run.kind(), NodeKind::Scalar(s) if s != crate::context::yaml::Style::Literal && s != crate::context::yaml::Style::Folded)
+        || !matches!(run.kind(), NodeKind::Scalar(s) if s != Style::Literal && s != Style::Folded)
         || content
             .get(value.start + base..value.end + base)?
             .trim_ascii()
@@ -377,6 +377,9 @@ pub(crate) fn when_set(
     m: Range<usize>,
 ) -> Option<Vec<(Range<usize>, String)>> {
     let name = fix.drop_when_set.as_deref()?;
+    if !exported_before(view, name, m.start) {
+        return None;
+    }
     let content = view.content;
     let line = location::line_bounds(content, m.start);
     let yaml = view.yaml_at(m.start);
@@ -388,17 +391,12 @@ pub(crate) fn when_set(
         }
         _ => text,
     };
-    if let Some(y) = &yaml {
-        if !y.doc.used_fallback() && exported_before(view, name, m.start) {
-            if let Some(edit) = run_step(content, y.doc, y.base, &m) {
-                return Some(edit);
-            }
+    if let Some(y) = yaml.as_ref().filter(|y| !y.doc.used_fallback()) {
+        if let Some(edit) = run_step(content, y.doc, y.base, &m) {
+            return Some(edit);
         }
     }
-    if text != content[m.clone()].trim_ascii()
-        || continues_previous(content, line.start)
-        || !exported_before(view, name, m.start)
-    {
+    if text != content[m.clone()].trim_ascii() || continues_previous(content, line.start) {
         return None;
     }
     let bounds = match yaml {
