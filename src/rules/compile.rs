@@ -89,20 +89,20 @@ pub(crate) fn problem_at(
     )
 }
 
-/// Whether `source` holds exactly the text of one of the embedded pack's
-/// files (whatever it is called).
 /// Whether `source` is one of the embedded pack's files without examples.
 fn is_lean(source: &RuleSource) -> bool {
-    super::embedded::DEFAULT_RULES_FOR_SCANNING
-        .iter()
-        .any(|(_, text)| *text == source.text)
+    holds_one_of(super::embedded::DEFAULT_RULES_FOR_SCANNING, source)
 }
 
+/// Whether `source` holds exactly the text of one of the embedded pack's
+/// files, in either copy (whatever it is called).
 fn is_embedded(source: &RuleSource) -> bool {
-    super::embedded::DEFAULT_RULES
-        .iter()
-        .chain(super::embedded::DEFAULT_RULES_FOR_SCANNING)
-        .any(|(_, text)| *text == source.text)
+    holds_one_of(super::embedded::DEFAULT_RULES, source) || is_lean(source)
+}
+
+/// Whether `source` holds exactly the text of one of `files`.
+fn holds_one_of(files: &[(&str, &str)], source: &RuleSource) -> bool {
+    files.iter().any(|(_, text)| *text == source.text)
 }
 
 pub(super) fn compile_all(sources: &[RuleSource]) -> Result<(Vec<Rule>, Vec<Entity>), RuleErrors> {

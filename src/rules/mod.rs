@@ -34,20 +34,18 @@ use std::path::Path;
 impl RuleSource {
     /// The embedded default pack.
     pub fn defaults() -> Vec<RuleSource> {
-        embedded::DEFAULT_RULES
-            .iter()
-            .map(|(name, text)| RuleSource {
-                name: format!("rules/{name}"),
-                text: (*text).to_string(),
-            })
-            .collect()
+        Self::embedded(embedded::DEFAULT_RULES)
     }
 
     /// The embedded default pack without its examples: the same rules at
     /// the same offsets, for runs that never check examples (a third less
     /// to parse; see build.rs).
     pub fn defaults_for_scanning() -> Vec<RuleSource> {
-        embedded::DEFAULT_RULES_FOR_SCANNING
+        Self::embedded(embedded::DEFAULT_RULES_FOR_SCANNING)
+    }
+
+    fn embedded(files: &[(&str, &str)]) -> Vec<RuleSource> {
+        files
             .iter()
             .map(|(name, text)| RuleSource {
                 name: format!("rules/{name}"),
