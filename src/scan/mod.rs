@@ -67,8 +67,15 @@ impl Budget {
 /// building a pool than scanning.
 const INLINE_ITEMS: usize = 1;
 
+/// Up to this many items (when the source knows its size) are scanned
+/// without a pool; see [`Scanner::run_small`].
+const SMALL_ITEMS: usize = 256;
+
 /// Events per batch handed from the source's thread to the workers.
 const BATCH: usize = 32;
+
+/// Events handed over one at a time before batching starts, per worker.
+const SINGLE_EVENTS_PER_THREAD: usize = 4;
 
 /// Everything a scan produced.
 #[derive(Debug, Default)]
@@ -209,6 +216,7 @@ impl Scanner {
                 source.feed(&mut |ev| outcomes.push(self.handle(source, &mut worker, ev, &budget)));
                 outcomes
             }
+            Some(n) if n <= SMALL_ITEMS => self.run_small(source, &budget),
             _ => self.run_parallel(source, &budget),
         };
         let mut out = ScanOutput::default();
@@ -258,8 +266,53 @@ impl Scanner {
         out
     }
 
+    /// Scans a few items on scoped threads, the calling one included: for
+    /// the handful of files of a pre-commit run, a pool and a feeding thread
+    /// cost more than they bring (each new thread also touches fresh memory).
+    fn run_small<S: Source>(&self, source: &S, budget: &Budget) -> Vec<Outcome> {
+        let mut events = Vec::new();
+        source.feed(&mut |ev| events.push(ev));
+        let n = events.len();
+        let threads = match self.options.threads {
+            0 => std::thread::available_parallelism().map_or(1, |t| t.get()),
+            t => t,
+        }
+        .min(n)
+        .max(1);
+        let queue = std::sync::Mutex::new(events.into_iter().enumerate());
+        let work = || {
+            let mut worker = self.worker(source);
+            let mut done = Vec::new();
+            loop {
+                // A poisoned lock means another worker panicked; the panic
+                // reaches the caller when the scope joins it.
+                let next = match queue.lock() {
+                    Ok(mut q) => q.next(),
+                    Err(_) => None,
+                };
+                let Some((i, ev)) = next else { break };
+                done.push((i, self.handle(source, &mut worker, ev, budget)));
+            }
+            done
+        };
+        let mut outcomes = std::thread::scope(|s| {
+            let helpers: Vec<_> = (1..threads).map(|_| s.spawn(work)).collect();
+            let mut all = work();
+            for h in helpers {
+                match h.join() {
+                    Ok(done) => all.extend(done),
+                    Err(panic) => std::panic::resume_unwind(panic),
+                }
+            }
+            all
+        });
+        outcomes.sort_by_key(|(i, _)| *i);
+        outcomes.into_iter().map(|(_, o)| o).collect()
+    }
+
     fn run_parallel<S: Source>(&self, source: &S, budget: &Budget) -> Vec<Outcome> {
         let work = || {
+            let threads = rayon::current_num_threads();
             // Events travel in batches: one channel operation (and at most
             // one wake-up) per batch instead of per file.
             let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Event>>(64);
@@ -267,10 +320,15 @@ impl Scanner {
                 s.spawn(move || {
                     // The receiver only goes away if scanning panicked;
                     // nothing to do then.
+                    // The first events go one at a time, so that a run of a
+                    // few files (a pre-commit hook) keeps every worker busy
+                    // instead of handing all of them to one.
+                    let mut single = SINGLE_EVENTS_PER_THREAD * threads;
                     let mut batch = Vec::with_capacity(BATCH);
                     source.feed(&mut |ev| {
                         batch.push(ev);
-                        if batch.len() == BATCH {
+                        if single > 0 || batch.len() == BATCH {
+                            single = single.saturating_sub(1);
                             let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
                             let _ = tx.send(full);
                         }

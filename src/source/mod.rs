@@ -69,12 +69,14 @@ pub trait Source: Sync {
     /// Per-worker state for [`Source::read_object`] (a git object reader).
     type Local;
 
-    /// Sends every event to `sink`. Called once, on its own thread, while
-    /// workers scan what was already sent.
+    /// Sends every event to `sink`. Called once; for a large or unknown
+    /// number of events on its own thread, while workers scan what was
+    /// already sent.
     fn feed(&self, sink: &mut dyn FnMut(Event));
 
-    /// Roughly how many events [`Source::feed`] sends, when known up front:
-    /// a handful of items is scanned on the calling thread, without a pool.
+    /// How many events [`Source::feed`] sends, when known up front: a few
+    /// items are scanned without a pool or a feeding thread (a single one
+    /// on the calling thread alone).
     fn len_hint(&self) -> Option<usize> {
         None
     }

@@ -116,6 +116,12 @@ impl Source for TreeSource {
         walk(&self.roots, &self.options, sink);
     }
 
+    /// One event per root when no root is a directory (files named on the
+    /// command line, as a pre-commit hook names them).
+    fn len_hint(&self) -> Option<usize> {
+        (!self.roots.iter().any(|r| r.is_dir())).then_some(self.roots.len())
+    }
+
     fn local(&self) {}
 
     /// Paths are reported as given, so they are relative to the working

@@ -504,3 +504,68 @@ summary = "Rotate it."
         0
     );
 }
+
+/// The demo files as (path, bytes), sorted.
+fn demo_files() -> Vec<(String, Vec<u8>)> {
+    let mut files = Vec::new();
+    let mut dirs = vec![fixture("demo")];
+    while let Some(d) = dirs.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                dirs.push(p);
+            } else {
+                let rel = p
+                    .strip_prefix(fixture("demo"))
+                    .unwrap()
+                    .display()
+                    .to_string();
+                files.push((rel, std::fs::read(&p).unwrap()));
+            }
+        }
+    }
+    files.sort();
+    files
+}
+
+/// (path, rule, line, fingerprint) of every finding of an in-memory scan.
+fn scan_memory(files: Vec<(String, Vec<u8>)>, threads: usize) -> Vec<String> {
+    use keysweep::scan::{ScanOptions, Scanner};
+    use keysweep::source::MemorySource;
+    let rules = keysweep::rules::RuleSet::load_with(false, &[]).unwrap();
+    let scanner = Scanner::unjudged(
+        rules,
+        ScanOptions {
+            threads,
+            ..ScanOptions::default()
+        },
+    );
+    let out = scanner.run(&MemorySource::new(files, Vec::new(), "/".into()));
+    let mut found: Vec<String> = out
+        .findings
+        .iter()
+        .map(|f| {
+            format!(
+                "{} {} {} {}",
+                f.path, f.rule_id, f.location.line, f.fingerprint
+            )
+        })
+        .collect();
+    found.sort();
+    found
+}
+
+#[test]
+fn a_few_files_report_as_many_do_on_any_number_of_threads() {
+    // Up to a few hundred files are scanned without a pool; more go through
+    // the batched pipeline. Both, on one thread or several, must agree.
+    let demo = demo_files();
+    assert!(demo.len() < 200, "{} demo files", demo.len());
+    let few = scan_memory(demo.clone(), 2);
+    assert!(few.len() > 20, "{few:#?}");
+    assert_eq!(scan_memory(demo.clone(), 1), few);
+    let mut many = demo;
+    many.extend((0..400).map(|i| (format!("pad/{i}.txt"), b"nothing here\n".to_vec())));
+    assert_eq!(scan_memory(many.clone(), 2), few);
+    assert_eq!(scan_memory(many, 1), few);
+}
