@@ -11,6 +11,7 @@
 use regex::bytes::{Regex, RegexBuilder};
 use std::fmt;
 use std::ops::Deref;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 
 /// Size limit for one compiled regex: generous for real rules, small enough
@@ -28,6 +29,9 @@ struct Inner {
     /// The pattern with `(?&name)` references expanded.
     source: String,
     compiled: OnceLock<Regex>,
+    /// Set when a thread starts compiling, so that another thread can do
+    /// other work first instead of waiting (see [`Pattern::is_busy`]).
+    started: AtomicBool,
 }
 
 /// Compiles `source` the way every rule regex is compiled: over bytes, with
@@ -55,7 +59,11 @@ impl Pattern {
         let compiled = OnceLock::new();
         let _ = compiled.set(regex);
         Pattern {
-            inner: Arc::new(Inner { source, compiled }),
+            inner: Arc::new(Inner {
+                source,
+                compiled,
+                started: AtomicBool::new(true),
+            }),
         }
     }
 
@@ -66,6 +74,7 @@ impl Pattern {
             inner: Arc::new(Inner {
                 source,
                 compiled: OnceLock::new(),
+                started: AtomicBool::new(false),
             }),
         }
     }
@@ -80,8 +89,25 @@ impl Pattern {
         self.inner.compiled.get().is_some()
     }
 
+    /// Whether another thread is compiling the regex right now: asking for
+    /// it would wait until that thread is done.
+    pub fn is_busy(&self) -> bool {
+        self.inner.started.load(Ordering::Acquire) && self.inner.compiled.get().is_none()
+    }
+
+    /// Marks the regex as being compiled elsewhere without compiling it, so
+    /// that tests can take the path of a worker that found it busy.
+    #[cfg(test)]
+    pub(crate) fn pretend_busy(&self) {
+        self.inner.started.store(true, Ordering::Release);
+    }
+
     /// The compiled regex.
     pub fn regex(&self) -> &Regex {
+        if let Some(re) = self.inner.compiled.get() {
+            return re;
+        }
+        self.inner.started.store(true, Ordering::Release);
         self.inner.compiled.get_or_init(|| {
             build(&self.inner.source).unwrap_or_else(|e| {
                 panic!(

@@ -23,7 +23,7 @@ use crate::finding::{
     SilentMention,
 };
 use crate::kind::FileKind;
-use crate::rules::{FixAction, FixRule, Rule, RuleSet};
+use crate::rules::{FixAction, FixRule, Pattern, Rule, RuleSet};
 use std::collections::{BTreeMap, HashMap};
 use std::ops::Range;
 
@@ -471,13 +471,36 @@ pub fn scan_content(
     let mut hits = Vec::new();
     let mut rejected = Vec::new();
     let mut truncated = Vec::new();
+    // A rule whose regex another worker is compiling waits until the others
+    // have run: with a few files on several workers (a pre-commit run) most
+    // of the time is compiling, and a worker that waited for each pattern
+    // would compile nothing itself.
+    let mut deferred = Vec::new();
+    let mut run = |i: usize, rule: &Rule, hits: &mut Vec<Hit>, rejected: &mut Vec<Rejected>| {
+        if run_rule(rule, i, &view, opts, hits, rejected) {
+            truncated.push(rule.meta.id.clone());
+        }
+    };
     for (i, rule) in rules.rules().iter().enumerate() {
         if !active[i] || !rule.applies_to(kind, path) {
             continue;
         }
-        if run_rule(rule, i, &view, opts, &mut hits, &mut rejected) {
-            truncated.push(rule.meta.id.clone());
+        if rule.matcher.regex.as_ref().is_some_and(Pattern::is_busy) {
+            deferred.push(i);
+            continue;
         }
+        run(i, rule, &mut hits, &mut rejected);
+    }
+    if !deferred.is_empty() {
+        for &i in &deferred {
+            run(i, &rules.rules()[i], &mut hits, &mut rejected);
+        }
+        // Back to rule order, as if nothing had waited: each rule's own
+        // hits are already in offset order, and the sorts are stable.
+        hits.sort_by_key(|h| h.rule);
+        rejected.sort_by_key(|r| r.rule);
+        let order = |id: &String| rules.rules().iter().position(|r| &r.meta.id == id);
+        truncated.sort_by_key(order);
     }
     let accounted = mentions::account(rules, &view, active, &mut hits, &rejected, opts);
     if hits.is_empty() {
@@ -760,6 +783,59 @@ mod tests {
         let t = b"\nhttps://example.com/keys\n";
         assert_eq!(sentence_start(t, 1), 1);
         assert_eq!(sentence_start(b"x", 0), 0);
+    }
+
+    /// What a scan of `content` reports, in order, with the regexes of
+    /// every `busy`-th active rule taken as compiling on another worker.
+    fn report_with_busy(content: &[u8], busy: usize) -> (Vec<String>, usize) {
+        let rules = RuleSet::load_confined(false, false, &[], &[], None).unwrap();
+        let mut active = Vec::new();
+        rules.gate(content, &mut active);
+        let mut deferred = 0;
+        if busy > 0 {
+            let hit = rules.rules().iter().enumerate().filter(|(i, _)| active[*i]);
+            for (_, rule) in hit.step_by(busy) {
+                if let Some(p) = &rule.matcher.regex {
+                    assert!(!p.is_compiled());
+                    p.pretend_busy();
+                    assert!(p.is_busy());
+                    deferred += 1;
+                }
+            }
+        }
+        let fs = scan_content(
+            &rules,
+            "ci.sh",
+            crate::kind::classify("ci.sh"),
+            content,
+            &ScanOptions::default(),
+            &crate::finding::NoJudge,
+            &mut Scratch::default(),
+        );
+        let report = fs
+            .findings
+            .iter()
+            .map(|f| format!("{} {} {}", f.rule_id, f.location.line, f.fingerprint))
+            .chain(fs.silent.iter().map(|s| format!("silent {s:?}")))
+            .collect();
+        (report, deferred)
+    }
+
+    #[test]
+    fn rules_left_for_another_worker_report_as_if_run_in_order() {
+        let content = b"export LOCALSTACK_API_KEY=$LOCALSTACK_API_KEY\n\
+            localstack auth login\n\
+            echo \"key: $LOCALSTACK_API_KEY\"\n\
+            docker run -e LOCALSTACK_API_KEY=1n5HqMitb2 localstack/localstack-pro:latest\n\
+            # LOCALSTACK_API_KEY is read by the CLI\n";
+        let (expected, none) = report_with_busy(content, 0);
+        assert_eq!(none, 0);
+        assert!(expected.len() >= 3, "{expected:#?}");
+        for busy in [1, 2, 3] {
+            let (got, deferred) = report_with_busy(content, busy);
+            assert!(deferred > 0);
+            assert_eq!(got, expected, "every {busy}th rule deferred");
+        }
     }
 
     #[test]
