@@ -241,38 +241,15 @@ fn cross_check(sources: &[RuleSource], rules: &[Rule], entities: &[Entity]) -> V
     problems
 }
 
-/// Parses every rule file. TOML parsing is most of the time a rule load
-/// takes (the shipped pack is 100 KB), and it comes before anything can be
-/// scanned, so a large set of files is parsed on two threads.
+/// Parses every rule file, one after the other. Parsing on a second thread
+/// was tried and lost: for the shipped pack (100 KB) the thread and the
+/// fresh memory it touches cost more than half the parse.
 fn parse_all(sources: &[RuleSource]) -> Vec<Result<RuleFileSpec, toml::de::Error>> {
-    let parse = |s: &RuleSource| toml::from_str::<RuleFileSpec>(&s.text);
-    let total: usize = sources.iter().map(|s| s.text.len()).sum();
-    if sources.len() < 2 || total < PARALLEL_PARSE_BYTES {
-        return sources.iter().map(parse).collect();
-    }
-    // Split where the first part holds about half of the text.
-    let mut split = 0;
-    let mut acc = 0;
-    while split < sources.len() - 1 && acc * 2 < total {
-        acc += sources[split].text.len();
-        split += 1;
-    }
-    let (first, second) = sources.split_at(split);
-    std::thread::scope(|scope| {
-        let other = scope.spawn(|| second.iter().map(parse).collect::<Vec<_>>());
-        let mut out: Vec<_> = first.iter().map(parse).collect();
-        match other.join() {
-            Ok(rest) => out.extend(rest),
-            // A parser panic is a bug; parse again here so it surfaces on
-            // this thread with its own message.
-            Err(_) => out.extend(second.iter().map(parse)),
-        }
-        out
-    })
+    sources
+        .iter()
+        .map(|s| toml::from_str::<RuleFileSpec>(&s.text))
+        .collect()
 }
-
-/// Below this much rule text, a second thread costs more than it saves.
-const PARALLEL_PARSE_BYTES: usize = 32 << 10;
 
 fn compile_file(
     ctx: &mut Ctx<'_>,
