@@ -15,13 +15,32 @@ fn main() -> ExitCode {
     if !reads_named_files_only(&cli) {
         alloc::return_freed_pages_at_once();
     }
-    match keysweep::app::run(cli) {
-        Ok(exit) => ExitCode::from(exit as u8),
+    let code = match keysweep::app::run(cli) {
+        Ok(exit) => exit as u8,
         Err(e) => {
             eprintln!("{:?}", miette::Report::new(e));
-            ExitCode::from(keysweep::app::Exit::Error as u8)
+            keysweep::app::Exit::Error as u8
         }
+    };
+    exit_now(code)
+}
+
+/// Ends the process once `run` is done. Everything it opened is flushed
+/// and closed by then, so only standard output is flushed here; the C exit
+/// handlers are skipped: mimalloc's would return every freed page to the
+/// system first, and that made a 5-file scan about 4% slower.
+fn exit_now(code: u8) -> ExitCode {
+    use std::io::Write;
+    // As at a normal exit, a closed stdout is not an error of its own here.
+    let _ = std::io::stdout().flush();
+    #[cfg(unix)]
+    // SAFETY: `_exit` ends the process at once; no other thread is doing
+    // anything whose result is still needed (every worker has been joined).
+    unsafe {
+        libc::_exit(i32::from(code))
     }
+    #[cfg(not(unix))]
+    ExitCode::from(code)
 }
 
 /// Whether the run reads only files named on its command line (or the
