@@ -7,7 +7,7 @@ use super::model::{
     Context, Entity, Example, FixAction, FixMeta, FixRule, Matcher, Migration, NamePattern, Origin,
     Outcome, OutcomeKind, Place, Places, Rule, RuleMeta, Scope, FIX_OPT_INS,
 };
-use super::pattern::{self, Pattern};
+use super::pattern::{self, Globs, Pattern};
 use super::spec::{
     ContextSpec, EntitySpec, ExampleSpec, FixSpec, OutcomeSpec, RuleFileSpec, RuleSpec,
 };
@@ -38,7 +38,7 @@ struct Ctx<'a> {
     /// guard) is compiled once and shares its compiled form.
     patterns: HashMap<String, Pattern>,
     /// Glob sets built so far in this load, by their globs.
-    globsets: HashMap<Vec<String>, globset::GlobSet>,
+    globsets: HashMap<Vec<String>, Globs>,
     /// The file is the embedded pack's copy without examples (build.rs):
     /// its rules are not required to carry any.
     lean: bool,
@@ -523,8 +523,10 @@ fn compile_contexts(
     ok.then_some(out)
 }
 
-/// Compiles path globs; `Some(None)` when there are none.
-fn globs(ctx: &mut Ctx<'_>, list: &[Spanned<String>]) -> Option<Option<globset::GlobSet>> {
+/// Compiles path globs; `Some(None)` when there are none. Each glob is
+/// parsed now; the set is built now too, unless the file's patterns are
+/// deferred.
+fn globs(ctx: &mut Ctx<'_>, list: &[Spanned<String>]) -> Option<Option<Globs>> {
     if list.is_empty() {
         return Some(None);
     }
@@ -533,16 +535,14 @@ fn globs(ctx: &mut Ctx<'_>, list: &[Spanned<String>]) -> Option<Option<globset::
     if let Some(set) = ctx.globsets.get(&key) {
         return Some(Some(set.clone()));
     }
-    let mut b = globset::GlobSetBuilder::new();
+    let mut parsed = Vec::new();
     let mut ok = true;
     for p in list {
         match globset::GlobBuilder::new(p.get_ref())
             .literal_separator(true)
             .build()
         {
-            Ok(g) => {
-                b.add(g);
-            }
+            Ok(g) => parsed.push(g),
             Err(e) => {
                 ok = false;
                 ctx.problem(
@@ -557,9 +557,34 @@ fn globs(ctx: &mut Ctx<'_>, list: &[Spanned<String>]) -> Option<Option<globset::
     if !ok {
         return None;
     }
-    let set = b.build().ok()?;
+    let set = if ctx.deferred {
+        Globs::deferred(parsed)
+    } else {
+        match pattern::build_globs(&parsed) {
+            Ok(set) => Globs::built(parsed, set),
+            Err(e) => {
+                let span = list[0].span().start..list[list.len() - 1].span().end;
+                ctx.problem(
+                    Some(span),
+                    "the path globs do not build",
+                    "globs",
+                    Some(e.to_string()),
+                );
+                return None;
+            }
+        }
+    };
     ctx.globsets.insert(key, set.clone());
     Some(Some(set))
+}
+
+/// The 1-based line holding byte `offset` of `text` (`lines()` counted up
+/// to it, without walking the text char by char: a pack has many rules).
+fn line_of(text: &str, offset: usize) -> usize {
+    let before = &text.as_bytes()[..offset];
+    let newlines = memchr::memchr_iter(b'\n', before).count();
+    let partial = usize::from(before.last().is_some_and(|&b| b != b'\n'));
+    (newlines + partial).max(1)
 }
 
 fn compile_entity(
@@ -1070,10 +1095,7 @@ fn compile_rule(
     if ctx.problems.len() != before {
         return None;
     }
-    let line = ctx.source.text[..spec.id.span().start]
-        .lines()
-        .count()
-        .max(1);
+    let line = line_of(&ctx.source.text, spec.id.span().start);
     let fix: Option<FixRule> = fix?;
     Some(Rule {
         meta: RuleMeta {
@@ -1442,6 +1464,15 @@ mod tests {
     }
 
     #[test]
+    fn a_line_is_counted_as_lines_counts_it() {
+        let text = "a\nbb\r\n\nid = \"x\"\n";
+        for offset in 0..=text.len() {
+            let expected = text[..offset].lines().count().max(1);
+            assert_eq!(line_of(text, offset), expected, "offset {offset}");
+        }
+    }
+
+    #[test]
     fn every_embedded_pattern_compiles() {
         // Loading defers the pack's regexes; compiled eagerly, as a user's
         // rule file is, every one must build and pass every load check.
@@ -1453,7 +1484,21 @@ mod tests {
             .iter()
             .all(|r| r.matcher.regex.as_ref().is_none_or(Pattern::is_compiled)));
         assert!(!entities.is_empty());
+        // Path glob sets too: built at load here, so each one builds.
+        let sets = |rules: &[Rule]| -> Vec<Globs> {
+            rules
+                .iter()
+                .flat_map(|r| {
+                    let ctx = r.matcher.context.iter().filter_map(|c| c.paths.clone());
+                    let own = [r.matcher.path_set.clone(), r.matcher.not_paths.clone()];
+                    own.into_iter().flatten().chain(ctx).collect::<Vec<_>>()
+                })
+                .collect()
+        };
+        assert!(!sets(&rules).is_empty());
+        assert!(sets(&rules).iter().all(Globs::is_built));
         let (lazy, _) = compile_all(&sources).expect("the pack loads");
+        assert!(sets(&lazy).iter().all(|g| !g.is_built()));
         assert!(lazy
             .iter()
             .any(|r| r.matcher.regex.as_ref().is_some_and(|p| !p.is_compiled())));

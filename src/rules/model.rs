@@ -3,7 +3,7 @@
 //! examples. Built by `compile`, gated and looked up by [`super::RuleSet`].
 
 use super::checksum::Checksum;
-pub use super::pattern::Pattern;
+pub use super::pattern::{Globs, Pattern};
 use crate::context::yaml::PathPattern;
 use crate::finding::Severity;
 use crate::kind::FileKind;
@@ -234,7 +234,7 @@ pub struct Context {
     /// File kinds it never applies to.
     pub not_kinds: Vec<FileKind>,
     /// Path globs it is limited to.
-    pub(crate) paths: Option<globset::GlobSet>,
+    pub(crate) paths: Option<Globs>,
     /// The match must stand in one of these places (empty = anywhere).
     pub inside: Places,
     /// The match must stand in none of these places.
@@ -344,9 +344,9 @@ impl Entity {
 #[derive(Debug, Clone)]
 pub struct Matcher {
     /// Path globs compiled.
-    pub(crate) path_set: Option<globset::GlobSet>,
+    pub(crate) path_set: Option<Globs>,
     /// Path globs the rule never applies to (changelogs, …).
-    pub(crate) not_paths: Option<globset::GlobSet>,
+    pub(crate) not_paths: Option<Globs>,
     /// The detection regex (byte-oriented, so invalid UTF-8 is never an
     /// error); `None` for a rule that only reports entity mentions.
     pub regex: Option<Pattern>,

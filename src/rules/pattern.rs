@@ -141,6 +141,78 @@ impl Pattern {
     }
 }
 
+/// A set of path globs, built now or on first use like a [`Pattern`]:
+/// building a set compiles regexes, and a scan of a few files needs only
+/// the sets of the rules its files trigger. Clones share the built set.
+#[derive(Clone)]
+pub struct Globs {
+    inner: Arc<GlobsInner>,
+}
+
+struct GlobsInner {
+    /// The globs, each already parsed (so a bad one was reported at load).
+    globs: Vec<globset::Glob>,
+    set: OnceLock<globset::GlobSet>,
+}
+
+/// Builds the set of `globs`.
+pub(super) fn build_globs(globs: &[globset::Glob]) -> Result<globset::GlobSet, globset::Error> {
+    let mut b = globset::GlobSetBuilder::new();
+    for g in globs {
+        b.add(g.clone());
+    }
+    b.build()
+}
+
+impl Globs {
+    /// A set already built.
+    pub(super) fn built(globs: Vec<globset::Glob>, set: globset::GlobSet) -> Globs {
+        let cell = OnceLock::new();
+        let _ = cell.set(set);
+        Globs {
+            inner: Arc::new(GlobsInner { globs, set: cell }),
+        }
+    }
+
+    /// A set built on first use. Only for globs known to build (the
+    /// embedded pack).
+    pub(super) fn deferred(globs: Vec<globset::Glob>) -> Globs {
+        Globs {
+            inner: Arc::new(GlobsInner {
+                globs,
+                set: OnceLock::new(),
+            }),
+        }
+    }
+
+    /// Whether the set has been built yet.
+    #[cfg(test)]
+    pub(super) fn is_built(&self) -> bool {
+        self.inner.set.get().is_some()
+    }
+
+    /// Whether `path` matches one of the globs.
+    pub fn is_match(&self, path: &str) -> bool {
+        self.inner
+            .set
+            .get_or_init(|| {
+                build_globs(&self.inner.globs).unwrap_or_else(|e| {
+                    panic!(
+                        "a glob set of the embedded rule pack does not build (the pack's tests prevent this): {e}"
+                    )
+                })
+            })
+            .is_match(path)
+    }
+}
+
+impl fmt::Debug for Globs {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let globs: Vec<&str> = self.inner.globs.iter().map(|g| g.glob()).collect();
+        f.debug_tuple("Globs").field(&globs).finish()
+    }
+}
+
 /// Calls `each` with the name and index of every named capture group.
 fn named_groups(ast: &regex_syntax::ast::Ast, each: &mut dyn FnMut(&str, u32)) {
     use regex_syntax::ast::{Ast, GroupKind};
