@@ -225,6 +225,32 @@ const HARMLESS: &[&str] = &[
     "lstk",
 ];
 
+/// A regex for a line that sets `name` (an assignment, a mapping key, a
+/// Kubernetes `name:`/`value:` pair). Built once per name and process: the
+/// names are the rules' new names, a handful, and each build is costlier
+/// than scanning a small file.
+fn sets_name(name: &str) -> Option<std::sync::Arc<regex::bytes::Regex>> {
+    use std::collections::HashMap;
+    use std::sync::{Arc, Mutex};
+    static BUILT: OnceLock<Mutex<HashMap<String, Option<Arc<regex::bytes::Regex>>>>> =
+        OnceLock::new();
+    let mut built = BUILT
+        .get_or_init(Mutex::default)
+        .lock()
+        .unwrap_or_else(|p| p.into_inner());
+    built
+        .entry(name.to_string())
+        .or_insert_with(|| {
+            regex::bytes::Regex::new(&format!(
+                r#"(?m)(?:^|[\s"'{{,(\[-])(?:export[ \t]+|\$env:)?{}["']?[ \t]*(?:[=,]|:[ \t]|:$|\r?\n[ \t]*value)"#,
+                regex::escape(name)
+            ))
+            .ok()
+            .map(Arc::new)
+        })
+        .clone()
+}
+
 fn re(cell: &'static OnceLock<regex::bytes::Regex>, pat: &str) -> &'static regex::bytes::Regex {
     cell.get_or_init(|| regex::bytes::Regex::new(pat).expect("constant pattern"))
 }
@@ -1203,11 +1229,7 @@ impl<'v, 'a> Cx<'v, 'a> {
             return known;
         }
         let live = self.view.live_text(scope);
-        let found = regex::bytes::Regex::new(&format!(
-            r#"(?m)(?:^|[\s"'{{,(\[-])(?:export[ \t]+|\$env:)?{}["']?[ \t]*(?:[=,]|:[ \t]|:$|\r?\n[ \t]*value)"#,
-            regex::escape(new)
-        ))
-        .is_ok_and(|pat| pat.is_match(&live));
+        let found = sets_name(new).is_some_and(|pat| pat.is_match(&live));
         self.duplicates.borrow_mut().insert(key, found);
         found
     }
