@@ -29,6 +29,7 @@ fn main() {
     files.sort();
     let mut out = String::from("/// Default rule pack: (file name, contents), sorted by name.\npub const DEFAULT_RULES: &[(&str, &str)] = &[\n");
     let mut scan = String::from("/// The default pack with its example arrays blanked out (same offsets).\npub const DEFAULT_RULES_FOR_SCANNING: &[(&str, &str)] = &[\n");
+    let mut packed = String::from("/// `DEFAULT_RULES_FOR_SCANNING`, parsed at build time (rules::packed), in the same order.\npub const DEFAULT_RULES_PACKED: &[&[u8]] = &[\n");
     for f in &files {
         let name = f.file_name().expect("file").to_string_lossy();
         writeln!(
@@ -39,17 +40,28 @@ fn main() {
         .expect("write");
         let text = fs::read_to_string(f).expect("rule files are UTF-8");
         let blanked = out_dir.join(format!("scan-{name}"));
-        fs::write(&blanked, blank_examples(&text)).expect("write blanked rule file");
+        let blanked_text = blank_examples(&text);
+        fs::write(&blanked, &blanked_text).expect("write blanked rule file");
         writeln!(
             scan,
             "    ({name:?}, include_str!({:?})),",
             blanked.display().to_string()
         )
         .expect("write");
+        let packed_path = out_dir.join(format!("scan-{name}.bin"));
+        fs::write(&packed_path, pack(&blanked_text, &name)).expect("write packed rule file");
+        writeln!(
+            packed,
+            "    include_bytes!({:?}),",
+            packed_path.display().to_string()
+        )
+        .expect("write");
     }
     out.push_str("];\n");
     scan.push_str("];\n");
+    packed.push_str("];\n");
     out.push_str(&scan);
+    out.push_str(&packed);
     fs::write(out_dir.join("embedded_rules.rs"), out).expect("write embedded rule list");
 }
 
@@ -141,4 +153,88 @@ fn array_end(b: &[u8], open: usize) -> usize {
         }
     }
     panic!("unclosed example array in a rule file");
+}
+
+/// `text` parsed and written in the compact form `rules::packed` reads:
+/// every value is a tag byte, its span (two little-endian u32) and its
+/// payload; strings and keys are a u32 length and UTF-8 bytes; arrays and
+/// tables a u32 count and their items (a table item is its key, then its
+/// value). Parsing TOML was the largest part of loading the pack.
+fn pack(text: &str, name: &str) -> Vec<u8> {
+    let doc = toml::de::DeTable::parse(text)
+        .unwrap_or_else(|e| panic!("rules/{name} is not valid TOML: {e}"));
+    let mut out = Vec::new();
+    let span = doc.span();
+    pack_table(doc.get_ref(), span, &mut out, name);
+    out
+}
+
+fn pack_header(tag: u8, span: std::ops::Range<usize>, out: &mut Vec<u8>) {
+    out.push(tag);
+    for n in [span.start, span.end] {
+        out.extend_from_slice(
+            &u32::try_from(n)
+                .expect("rule files are small")
+                .to_le_bytes(),
+        );
+    }
+}
+
+fn pack_str(s: &str, out: &mut Vec<u8>) {
+    out.extend_from_slice(&u32::try_from(s.len()).expect("short").to_le_bytes());
+    out.extend_from_slice(s.as_bytes());
+}
+
+fn pack_table(
+    table: &toml::de::DeTable<'_>,
+    span: std::ops::Range<usize>,
+    out: &mut Vec<u8>,
+    name: &str,
+) {
+    pack_header(6, span, out);
+    out.extend_from_slice(&u32::try_from(table.len()).expect("short").to_le_bytes());
+    for (k, v) in table {
+        pack_str(k.get_ref(), out);
+        pack_value(v, out, name);
+    }
+}
+
+fn pack_value(v: &toml::Spanned<toml::de::DeValue<'_>>, out: &mut Vec<u8>, name: &str) {
+    use toml::de::DeValue;
+    let span = v.span();
+    match v.get_ref() {
+        DeValue::String(s) => {
+            pack_header(0, span, out);
+            pack_str(s, out);
+        }
+        DeValue::Integer(i) => {
+            let digits = i.as_str().replace('_', "");
+            let n = i64::from_str_radix(&digits, i.radix())
+                .unwrap_or_else(|e| panic!("rules/{name}: integer {}: {e}", i.as_str()));
+            pack_header(1, span, out);
+            out.extend_from_slice(&n.to_le_bytes());
+        }
+        DeValue::Float(f) => {
+            let x: f64 = f
+                .as_str()
+                .replace('_', "")
+                .parse()
+                .unwrap_or_else(|e| panic!("rules/{name}: float {}: {e}", f.as_str()));
+            pack_header(2, span, out);
+            out.extend_from_slice(&x.to_le_bytes());
+        }
+        DeValue::Boolean(b) => {
+            pack_header(3, span, out);
+            out.push(u8::from(*b));
+        }
+        DeValue::Datetime(_) => panic!("rules/{name}: rule files hold no dates"),
+        DeValue::Array(items) => {
+            pack_header(5, span, out);
+            out.extend_from_slice(&u32::try_from(items.len()).expect("short").to_le_bytes());
+            for item in items {
+                pack_value(item, out, name);
+            }
+        }
+        DeValue::Table(t) => pack_table(t, span, out, name),
+    }
 }

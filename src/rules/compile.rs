@@ -241,26 +241,50 @@ fn cross_check(sources: &[RuleSource], rules: &[Rule], entities: &[Entity]) -> V
     problems
 }
 
-/// Parses every rule file, one after the other. Parsing on a second thread
-/// was tried and lost: for the shipped pack (100 KB) the thread and the
-/// fresh memory it touches cost more than half the parse.
-fn parse_all(sources: &[RuleSource]) -> Vec<Result<RuleFileSpec, toml::de::Error>> {
+/// A rule file that does not parse: the message, and where.
+struct ParseError {
+    message: String,
+    span: Option<Range<usize>>,
+}
+
+/// Parses every rule file, one after the other. The embedded pack's
+/// scanning copy was parsed at build time and is read from its packed form
+/// (see `packed`). Parsing on a second thread was tried and lost: for the
+/// shipped pack (100 KB) the thread and the fresh memory it touches cost
+/// more than half the parse.
+fn parse_all(sources: &[RuleSource]) -> Vec<Result<RuleFileSpec, ParseError>> {
+    use super::embedded::{DEFAULT_RULES_FOR_SCANNING, DEFAULT_RULES_PACKED};
     sources
         .iter()
-        .map(|s| toml::from_str::<RuleFileSpec>(&s.text))
+        .map(|s| {
+            let packed = DEFAULT_RULES_FOR_SCANNING
+                .iter()
+                .position(|(_, text)| *text == s.text)
+                .and_then(|i| DEFAULT_RULES_PACKED.get(i));
+            match packed {
+                Some(bytes) => super::packed::from_packed(bytes).map_err(|e| ParseError {
+                    message: format!("the packed form of the embedded file is damaged: {e}"),
+                    span: None,
+                }),
+                None => toml::from_str(&s.text).map_err(|e| ParseError {
+                    message: e.message().to_string(),
+                    span: e.span(),
+                }),
+            }
+        })
         .collect()
 }
 
 fn compile_file(
     ctx: &mut Ctx<'_>,
-    file: Result<RuleFileSpec, toml::de::Error>,
+    file: Result<RuleFileSpec, ParseError>,
     source_index: usize,
 ) -> (Vec<Rule>, Vec<Entity>) {
     let file: RuleFileSpec = match file {
         Ok(f) => f,
         Err(e) => {
-            let msg = e.message().to_string();
-            ctx.problem(e.span(), format!("invalid rule file: {msg}"), "here", None);
+            let msg = e.message;
+            ctx.problem(e.span, format!("invalid rule file: {msg}"), "here", None);
             return (Vec::new(), Vec::new());
         }
     };

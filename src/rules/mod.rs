@@ -17,6 +17,7 @@ mod compile;
 pub mod embedded;
 mod gate;
 mod model;
+mod packed;
 mod pattern;
 mod set;
 pub mod spec;
