@@ -8,6 +8,11 @@
 //! line, so spans and rule lines are the same in both; the examples are about
 //! 30% of the pack's text and most of its inline tables, so a scan parses
 //! a third less. `rules::tests` checks that both copies hold the same rules.
+//!
+//! Scans do not even parse that copy: each file is also parsed here and
+//! embedded as its values with their spans in a compact binary form
+//! (`pack`), which `rules::packed` reads back into the spec types; its
+//! tests check that every file reads as its TOML does.
 
 use std::env;
 use std::fmt::Write as _;
