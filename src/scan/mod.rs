@@ -62,11 +62,6 @@ impl Budget {
     }
 }
 
-/// Up to this many items (when the source knows its size) are scanned on the
-/// calling thread: a pre-commit run of a few files would spend more time
-/// building a pool than scanning.
-const INLINE_ITEMS: usize = 1;
-
 /// Up to this many items (when the source knows its size) are scanned
 /// without a pool; see [`Scanner::run_small`].
 const SMALL_ITEMS: usize = 256;
@@ -210,12 +205,6 @@ impl Scanner {
             dropped: AtomicU64::new(0),
         };
         let outcomes = match source.len_hint() {
-            Some(n) if n <= INLINE_ITEMS => {
-                let mut worker = self.worker(source);
-                let mut outcomes = Vec::new();
-                source.feed(&mut |ev| outcomes.push(self.handle(source, &mut worker, ev, &budget)));
-                outcomes
-            }
             Some(n) if n <= SMALL_ITEMS => self.run_small(source, &budget),
             _ => self.run_parallel(source, &budget),
         };
@@ -266,9 +255,10 @@ impl Scanner {
         out
     }
 
-    /// Scans a few items on scoped threads, the calling one included: for
-    /// the handful of files of a pre-commit run, a pool and a feeding thread
-    /// cost more than they bring (each new thread also touches fresh memory).
+    /// Scans a few items on scoped threads, the calling one included (one
+    /// item: on the calling thread alone): for the handful of files of a
+    /// pre-commit run, a pool and a feeding thread cost more than they bring
+    /// (each new thread also touches fresh memory).
     fn run_small<S: Source>(&self, source: &S, budget: &Budget) -> Vec<Outcome> {
         let mut events = Vec::new();
         source.feed(&mut |ev| events.push(ev));
