@@ -89,9 +89,16 @@ pub(crate) fn problem_at(
     )
 }
 
+/// Which of the embedded pack's files without examples `source` is.
+fn lean_index(source: &RuleSource) -> Option<usize> {
+    super::embedded::DEFAULT_RULES_FOR_SCANNING
+        .iter()
+        .position(|(_, text)| *text == source.text)
+}
+
 /// Whether `source` is one of the embedded pack's files without examples.
 fn is_lean(source: &RuleSource) -> bool {
-    holds_one_of(super::embedded::DEFAULT_RULES_FOR_SCANNING, source)
+    lean_index(source).is_some()
 }
 
 /// Whether `source` holds exactly the text of one of the embedded pack's
@@ -122,7 +129,7 @@ fn compile_sources(
     let mut patterns = HashMap::new();
     let mut globsets = HashMap::new();
     let parsed = parse_all(sources);
-    for ((index, source), file) in sources.iter().enumerate().zip(parsed) {
+    for ((index, source), (file, lean)) in sources.iter().enumerate().zip(parsed) {
         let mut ctx = Ctx {
             source,
             shared: None,
@@ -130,7 +137,7 @@ fn compile_sources(
             deferred: defer(source),
             patterns: std::mem::take(&mut patterns),
             globsets: std::mem::take(&mut globsets),
-            lean: is_lean(source),
+            lean,
         };
         let (file_rules, file_entities) = compile_file(&mut ctx, file, index);
         patterns = std::mem::take(&mut ctx.patterns);
@@ -247,21 +254,17 @@ struct ParseError {
     span: Option<Range<usize>>,
 }
 
-/// Parses every rule file, one after the other. The embedded pack's
-/// scanning copy was parsed at build time and is read from its packed form
-/// (see `packed`). Parsing on a second thread was tried and lost: for the
-/// shipped pack (100 KB) the thread and the fresh memory it touches cost
-/// more than half the parse.
-fn parse_all(sources: &[RuleSource]) -> Vec<Result<RuleFileSpec, ParseError>> {
-    use super::embedded::{DEFAULT_RULES_FOR_SCANNING, DEFAULT_RULES_PACKED};
+/// Parses every rule file, one after the other, and says which are the
+/// embedded pack's files without examples. Those were parsed at build time
+/// and are read from their packed form (see `packed`). Parsing on a second
+/// thread was tried and lost: for the shipped pack (100 KB) the thread and
+/// the fresh memory it touches cost more than half the parse.
+fn parse_all(sources: &[RuleSource]) -> Vec<(Result<RuleFileSpec, ParseError>, bool)> {
     sources
         .iter()
         .map(|s| {
-            let packed = DEFAULT_RULES_FOR_SCANNING
-                .iter()
-                .position(|(_, text)| *text == s.text)
-                .and_then(|i| DEFAULT_RULES_PACKED.get(i));
-            match packed {
+            let packed = lean_index(s).and_then(|i| super::embedded::DEFAULT_RULES_PACKED.get(i));
+            let parsed = match packed {
                 Some(bytes) => super::packed::from_packed(bytes).map_err(|e| ParseError {
                     message: format!("the packed form of the embedded file is damaged: {e}"),
                     span: None,
@@ -270,7 +273,8 @@ fn parse_all(sources: &[RuleSource]) -> Vec<Result<RuleFileSpec, ParseError>> {
                     message: e.message().to_string(),
                     span: e.span(),
                 }),
-            }
+            };
+            (parsed, packed.is_some())
         })
         .collect()
 }
