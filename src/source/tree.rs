@@ -3,9 +3,9 @@
 //! entering `.git/`, never following symlinks, and reporting every path it
 //! leaves out.
 //!
-//! The walk itself is sequential (walkdir) and feeds the scanning pool
-//! through the scanner's channel: on the 2–8 cores keysweep typically runs
-//! on, reading directories is cheap next to scanning content, and one pool is
+//! The walk itself is sequential (a loop over `read_dir`) and feeds the
+//! scanning pool through the scanner's channel: on the 2–8 cores keysweep
+//! typically runs on, reading directories is cheap next to scanning content, and one pool is
 //! simpler to reason about than two. Ignore files are matched with the
 //! `ignore` crate's gitignore matcher, applied top-down so that ignored paths
 //! can be counted — the `ignore` walker drops them without a trace.
@@ -233,7 +233,8 @@ fn walk_root(root: &Path, opts: &WalkOptions, sink: &mut dyn FnMut(Event)) {
         for dir in parents {
             let inside_repo = git_root.as_deref().is_some_and(|g| dir.starts_with(g));
             if inside_repo {
-                if let Some(ig) = load_ignores(dir, git_root.as_deref(), inside_repo) {
+                // Directories above the root are not listed: look each name up.
+                if let Some(ig) = load_ignores(dir, git_root.as_deref(), inside_repo, |_| true) {
                     stack.push((0, ig));
                 }
             }
@@ -243,104 +244,100 @@ fn walk_root(root: &Path, opts: &WalkOptions, sink: &mut dyn FnMut(Event)) {
     // Depth of the shallowest directory git ignores that was entered only
     // because it holds tracked files: below it, untracked paths are ignored.
     let mut in_ignored_dir: Option<usize> = None;
-    let mut it = walkdir::WalkDir::new(&abs_root)
-        .follow_links(false)
-        .follow_root_links(true)
-        .into_iter();
-    while let Some(next) = it.next() {
-        let entry = match next {
-            Ok(e) => e,
-            Err(e) => {
-                let path = e
-                    .path()
-                    .map(|p| display_for(root, &abs_root, p))
-                    .unwrap_or_else(|| display_path(root));
-                let detail = e
-                    .io_error()
-                    .map_or_else(|| e.to_string(), |io| io.to_string());
-                sink(Event::Skip(Skipped {
-                    path,
-                    reason: SkipReason::Unreadable,
-                    detail,
-                }));
-                continue;
-            }
+    // One frame per directory being walked: its listing, read in full before
+    // any child is judged, because the listing is what says which ignore
+    // files the directory holds (no lookup per candidate name).
+    let mut frames: Vec<std::vec::IntoIter<Child>> = Vec::new();
+    let listing = match list_dir(&abs_root) {
+        Ok(l) => l,
+        Err(e) => {
+            sink(unreadable(display_path(root), &e));
+            return;
+        }
+    };
+    if !opts.no_ignore {
+        let inside_repo = git_root.as_deref().is_some_and(|g| abs_root.starts_with(g));
+        if let Some(ig) = load_ignores(&abs_root, git_root.as_deref(), inside_repo, |n| {
+            listing.has_file(n)
+        }) {
+            stack.push((0, ig));
+        }
+    }
+    frames.push(listing.children.into_iter());
+    while let Some(frame) = frames.last_mut() {
+        let Some(child) = frame.next() else {
+            frames.pop();
+            continue;
         };
-        let depth = entry.depth();
+        // Children of the root are at depth 1, as in a walkdir walk.
+        let depth = frames.len();
         while stack.len() > base_len && stack.last().is_some_and(|(d, _)| *d >= depth) {
             stack.pop();
         }
         if in_ignored_dir.is_some_and(|d| depth <= d) {
             in_ignored_dir = None;
         }
-        let ft = entry.file_type();
+        let Child { path, ft, ino } = child;
         let is_dir = ft.is_dir();
-        if depth > 0 {
-            if is_dir && entry.file_name() == ".git" {
-                it.skip_current_dir();
-                continue;
-            }
-            let excluded = opts
-                .excludes
-                .as_ref()
-                .is_some_and(|gi| excluded_by(gi, entry.path(), is_dir));
-            let verdict = if opts.no_ignore {
-                Verdict::Keep
-            } else if in_ignored_dir.is_some() {
-                Verdict::GitIgnored
-            } else {
-                verdict(&stack, entry.path(), is_dir)
+        if is_dir && path.file_name().is_some_and(|n| n == ".git") {
+            continue;
+        }
+        let excluded = opts
+            .excludes
+            .as_ref()
+            .is_some_and(|gi| excluded_by(gi, &path, is_dir));
+        let verdict = if opts.no_ignore {
+            Verdict::Keep
+        } else if in_ignored_dir.is_some() {
+            Verdict::GitIgnored
+        } else {
+            verdict(&stack, &path, is_dir)
+        };
+        let ignored = excluded
+            || glob_excludes(opts, &path, is_dir)
+            || match verdict {
+                Verdict::Keep => false,
+                Verdict::Ignored => true,
+                Verdict::GitIgnored => !tracked.holds(&path, is_dir),
             };
-            let ignored = excluded
-                || glob_excludes(opts, entry.path(), is_dir)
-                || match verdict {
-                    Verdict::Keep => false,
-                    Verdict::Ignored => true,
-                    Verdict::GitIgnored => !tracked.holds(entry.path(), is_dir),
-                };
-            if ignored {
-                let display = display_for(root, &abs_root, entry.path());
-                sink(Event::Skip(Skipped {
-                    path: display,
-                    reason: SkipReason::Ignored,
-                    detail: String::new(),
-                }));
-                if is_dir {
-                    it.skip_current_dir();
-                }
-                continue;
-            }
-            if is_dir && verdict == Verdict::GitIgnored && in_ignored_dir.is_none() {
-                in_ignored_dir = Some(depth);
-            }
+        if ignored {
+            sink(ignored_skip(display_for(root, &abs_root, &path)));
+            continue;
         }
         if is_dir {
+            if verdict == Verdict::GitIgnored && in_ignored_dir.is_none() {
+                in_ignored_dir = Some(depth);
+            }
+            let listing = match list_dir(&path) {
+                Ok(l) => l,
+                Err(e) => {
+                    sink(unreadable(display_for(root, &abs_root, &path), &e));
+                    continue;
+                }
+            };
             if !opts.no_ignore {
-                let inside_repo = git_root
-                    .as_deref()
-                    .is_some_and(|g| entry.path().starts_with(g));
-                if let Some(ig) = load_ignores(entry.path(), git_root.as_deref(), inside_repo) {
+                let inside_repo = git_root.as_deref().is_some_and(|g| path.starts_with(g));
+                if let Some(ig) = load_ignores(&path, git_root.as_deref(), inside_repo, |n| {
+                    listing.has_file(n)
+                }) {
                     stack.push((depth, ig));
                 }
             }
+            frames.push(listing.children.into_iter());
             continue;
         }
-        let display = display_for(root, &abs_root, entry.path());
-        if crate::util::fs::is_temp_name(entry.file_name()) {
+        let display = display_for(root, &abs_root, &path);
+        if path.file_name().is_some_and(crate::util::fs::is_temp_name) {
             sink(Event::Skip(Skipped {
                 path: display,
                 reason: SkipReason::KeysweepTemp,
                 detail: "a temporary file left by an interrupted keysweep run; `keysweep fix --write` removes stale ones".into(),
             }));
         } else if ft.is_file() {
-            #[cfg(unix)]
-            let ino = Some(walkdir::DirEntryExt::ino(&entry));
-            #[cfg(not(unix))]
-            let ino = None;
             sink(Event::Item(Item {
                 kind: kind::classify(&display),
                 display,
-                content: Content::Listed(entry.into_path(), ino),
+                content: Content::Listed(path, ino),
                 tag: 0,
             }));
         } else if ft.is_symlink() {
@@ -357,6 +354,72 @@ fn walk_root(root: &Path, opts: &WalkOptions, sink: &mut dyn FnMut(Event)) {
             }));
         }
     }
+}
+
+/// One entry of a directory listing.
+struct Child {
+    path: PathBuf,
+    /// From the listing itself (`d_type`); std falls back to `lstat` only on
+    /// file systems that do not fill it in.
+    ft: std::fs::FileType,
+    /// The inode number from the listing, so the scanner can recognise its
+    /// own output files without a `stat`.
+    ino: Option<u64>,
+}
+
+/// A directory's children, in the order the file system lists them.
+struct Listing {
+    children: Vec<Child>,
+    /// Which of the ignore file names appear as regular files, indexed like
+    /// [`IGNORE_NAMES`].
+    present: [bool; IGNORE_NAMES.len()],
+}
+
+/// Every name an ignore file can have in a walked directory.
+const IGNORE_NAMES: [&str; 3] = [".gitignore", ".ignore", ".keysweepignore"];
+
+impl Listing {
+    fn has_file(&self, name: &str) -> bool {
+        IGNORE_NAMES
+            .iter()
+            .position(|n| *n == name)
+            .is_some_and(|i| self.present[i])
+    }
+}
+
+/// Reads a whole directory listing; an entry that cannot be read fails the
+/// directory (reported as one unreadable path, as a failed `read_dir` is).
+fn list_dir(dir: &Path) -> std::io::Result<Listing> {
+    let mut children = Vec::new();
+    let mut present = [false; IGNORE_NAMES.len()];
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        let ft = entry.file_type()?;
+        if ft.is_file() {
+            let name = entry.file_name();
+            if let Some(i) = IGNORE_NAMES.iter().position(|n| name == *n) {
+                present[i] = true;
+            }
+        }
+        #[cfg(unix)]
+        let ino = Some(std::os::unix::fs::DirEntryExt::ino(&entry));
+        #[cfg(not(unix))]
+        let ino = None;
+        children.push(Child {
+            path: entry.path(),
+            ft,
+            ino,
+        });
+    }
+    Ok(Listing { children, present })
+}
+
+fn unreadable(path: String, e: &std::io::Error) -> Event {
+    Event::Skip(Skipped {
+        path,
+        reason: SkipReason::Unreadable,
+        detail: e.to_string(),
+    })
 }
 
 fn display_for(root: &Path, abs_root: &Path, path: &Path) -> String {
@@ -537,7 +600,16 @@ pub fn is_plain_ignore_file(p: &Path) -> bool {
 }
 
 /// Builds the matchers for one directory's ignore files; `None` when it has none.
-fn load_ignores(dir: &Path, git_root: Option<&Path>, inside_repo: bool) -> Option<Ignores> {
+///
+/// `listed(name)` says whether the directory holds a regular file of that
+/// name (`.gitignore`, `.ignore`, `.keysweepignore`); names it denies are not
+/// looked up at all.
+fn load_ignores(
+    dir: &Path,
+    git_root: Option<&Path>,
+    inside_repo: bool,
+    listed: impl Fn(&str) -> bool,
+) -> Option<Ignores> {
     let build = |files: &[PathBuf]| -> Option<Gitignore> {
         let mut builder = GitignoreBuilder::new(dir);
         let mut any = false;
@@ -556,12 +628,18 @@ fn load_ignores(dir: &Path, git_root: Option<&Path>, inside_repo: bool) -> Optio
     };
     let mut git_files = Vec::new();
     if inside_repo {
-        git_files.push(dir.join(".gitignore"));
+        if listed(".gitignore") {
+            git_files.push(dir.join(".gitignore"));
+        }
         if git_root == Some(dir) {
             git_files.push(dir.join(".git/info/exclude"));
         }
     }
-    let tool_files: Vec<PathBuf> = IGNORE_FILES.iter().map(|n| dir.join(n)).collect();
+    let tool_files: Vec<PathBuf> = IGNORE_FILES
+        .iter()
+        .filter(|n| listed(n))
+        .map(|n| dir.join(n))
+        .collect();
     let ig = Ignores {
         git: build(&git_files),
         tool: build(&tool_files),

@@ -276,6 +276,36 @@ fn keysweepignore_excludes_paths_inside_a_git_repo_and_out() {
 }
 
 #[test]
+fn ignore_files_apply_from_their_own_directory_down_and_only_as_regular_files() {
+    let key: &[u8] = b"LOCALSTACK_API_KEY=7tQk2LmZ9x\n";
+    let dir = temp_tree(&[
+        ("a/.ignore", b"*.env\n"),
+        ("a/x.env", key),
+        // A deeper ignore file has the last word for its subtree.
+        ("a/sub/.keysweepignore", b"!keep.env\n"),
+        ("a/sub/keep.env", key),
+        ("a/sub/drop.env", key),
+        ("b/x.env", key),
+        // A directory named like an ignore file is walked, not read.
+        ("d/.ignore/x.env", key),
+        ("patterns.txt", b"*.env\n"),
+        ("c/x.env", key),
+    ]);
+    #[cfg(unix)]
+    std::os::unix::fs::symlink("../patterns.txt", dir.path().join("c/.ignore")).expect("symlink");
+    let r = scan_json_in(dir.path(), &["."]);
+    let mut paths = finding_paths(&r);
+    paths.sort();
+    // A symlinked ignore file could point anywhere: it is not read, so
+    // c/x.env is scanned.
+    assert_eq!(
+        paths,
+        ["a/sub/keep.env", "b/x.env", "c/x.env", "d/.ignore/x.env"]
+    );
+    assert_eq!(r["summary"]["skipped"]["ignored"], 2, "{}", r["summary"]);
+}
+
+#[test]
 fn never_descends_into_dot_git_but_scans_hidden_ci_files() {
     let dir = temp_tree(&[
         (".git/config", b"LOCALSTACK_API_KEY=7tQk2LmZ9x\n"),
