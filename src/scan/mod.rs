@@ -140,6 +140,77 @@ enum Outcome {
     Skipped(Skipped),
 }
 
+/// What some of a run's items came to: each worker keeps one and adds its
+/// outcomes as they come, and the workers' partials are merged at the end.
+#[derive(Default)]
+struct Partial {
+    /// Everything but the findings, which wait in `found` for the source's
+    /// `finish`.
+    out: ScanOutput,
+    found: Vec<(u32, Finding)>,
+}
+
+impl Partial {
+    fn add<S: Source>(&mut self, source: &S, outcome: Outcome) {
+        let out = &mut self.out;
+        match outcome {
+            Outcome::Scanned {
+                tag,
+                findings,
+                bytes,
+                truncated,
+                mentions,
+                silent,
+                refs,
+            } => {
+                out.refs.extend(refs);
+                out.stats.files_scanned += 1;
+                out.stats.bytes_scanned += bytes;
+                self.found.extend(findings.into_iter().map(|f| (tag, f)));
+                for t in truncated {
+                    *out.stats.truncated.entry(t).or_insert(0) += 1;
+                }
+                for (entity, m) in &mentions {
+                    out.stats.mentions.entry(entity.clone()).or_default().add(m);
+                }
+                out.silent.extend(silent);
+                // The run lists the first MAX_SILENT_LISTED in sorted order,
+                // whichever worker saw them: keep those, bounded.
+                if out.silent.len() > 2 * MAX_SILENT_LISTED {
+                    out.silent.sort();
+                    out.silent.truncate(MAX_SILENT_LISTED);
+                }
+            }
+            Outcome::Skipped(s) => {
+                *out.stats.skipped.entry(s.reason).or_insert(0) += 1;
+                if source.lists_skip(s.reason) {
+                    out.skipped.push(s);
+                }
+            }
+        }
+    }
+
+    fn merge(mut self, other: Partial) -> Partial {
+        let (a, b) = (&mut self.out, other.out);
+        a.stats.files_scanned += b.stats.files_scanned;
+        a.stats.bytes_scanned += b.stats.bytes_scanned;
+        for (reason, n) in b.stats.skipped {
+            *a.stats.skipped.entry(reason).or_insert(0) += n;
+        }
+        for (rule, n) in b.stats.truncated {
+            *a.stats.truncated.entry(rule).or_insert(0) += n;
+        }
+        for (entity, m) in &b.stats.mentions {
+            a.stats.mentions.entry(entity.clone()).or_default().add(m);
+        }
+        a.skipped.extend(b.skipped);
+        a.silent.extend(b.silent);
+        a.refs.extend(b.refs);
+        self.found.extend(other.found);
+        self
+    }
+}
+
 /// Per-worker state: the read buffer, the engine's scratch space and the
 /// source's object reader.
 struct Worker<L> {
@@ -204,49 +275,17 @@ impl Scanner {
             kept: AtomicUsize::new(0),
             dropped: AtomicU64::new(0),
         };
-        let outcomes = match source.len_hint() {
+        let partial = match source.len_hint() {
             Some(n) if n <= SMALL_ITEMS => self.run_small(source, &budget),
             _ => self.run_parallel(source, &budget),
         };
-        let mut out = ScanOutput::default();
+        let Partial { mut out, found } = partial;
         out.stats.dropped_findings = budget.dropped.load(Ordering::Relaxed);
-        let mut found = Vec::new();
-        for o in outcomes {
-            match o {
-                Outcome::Scanned {
-                    tag,
-                    findings,
-                    bytes,
-                    truncated,
-                    mentions,
-                    silent,
-                    refs,
-                } => {
-                    out.refs.extend(refs);
-                    out.stats.files_scanned += 1;
-                    out.stats.bytes_scanned += bytes;
-                    found.extend(findings.into_iter().map(|f| (tag, f)));
-                    for t in truncated {
-                        *out.stats.truncated.entry(t).or_insert(0) += 1;
-                    }
-                    for (entity, m) in &mentions {
-                        out.stats.mentions.entry(entity.clone()).or_default().add(m);
-                    }
-                    let room = MAX_SILENT_LISTED.saturating_sub(out.silent.len());
-                    out.silent.extend(silent.into_iter().take(room));
-                }
-                Outcome::Skipped(s) => {
-                    *out.stats.skipped.entry(s.reason).or_insert(0) += 1;
-                    if source.lists_skip(s.reason) {
-                        out.skipped.push(s);
-                    }
-                }
-            }
-        }
         out.findings = source.finish(found, &mut out.stats);
         sort_findings(&mut out.findings);
         out.skipped.sort();
         out.silent.sort();
+        out.silent.truncate(MAX_SILENT_LISTED);
         out.refs
             .sort_by(|a, b| (&a.path, &a.file).cmp(&(&b.path, &b.file)));
         // Sources that worked before the scan (a history walk) have already
@@ -259,7 +298,7 @@ impl Scanner {
     /// item: on the calling thread alone): for the handful of files of a
     /// pre-commit run, a pool and a feeding thread cost more than they bring
     /// (each new thread also touches fresh memory).
-    fn run_small<S: Source>(&self, source: &S, budget: &Budget) -> Vec<Outcome> {
+    fn run_small<S: Source>(&self, source: &S, budget: &Budget) -> Partial {
         let mut events = Vec::new();
         source.feed(&mut |ev| events.push(ev));
         let n = events.len();
@@ -269,10 +308,10 @@ impl Scanner {
         }
         .min(n)
         .max(1);
-        let queue = std::sync::Mutex::new(events.into_iter().enumerate());
+        let queue = std::sync::Mutex::new(events.into_iter());
         let work = || {
             let mut worker = self.worker(source);
-            let mut done = Vec::new();
+            let mut done = Partial::default();
             loop {
                 // A poisoned lock means another worker panicked; the panic
                 // reaches the caller when the scope joins it.
@@ -280,27 +319,25 @@ impl Scanner {
                     Ok(mut q) => q.next(),
                     Err(_) => None,
                 };
-                let Some((i, ev)) = next else { break };
-                done.push((i, self.handle(source, &mut worker, ev, budget)));
+                let Some(ev) = next else { break };
+                done.add(source, self.handle(source, &mut worker, ev, budget));
             }
             done
         };
-        let mut outcomes = std::thread::scope(|s| {
+        std::thread::scope(|s| {
             let helpers: Vec<_> = (1..threads).map(|_| s.spawn(work)).collect();
             let mut all = work();
             for h in helpers {
                 match h.join() {
-                    Ok(done) => all.extend(done),
+                    Ok(done) => all = all.merge(done),
                     Err(panic) => std::panic::resume_unwind(panic),
                 }
             }
             all
-        });
-        outcomes.sort_by_key(|(i, _)| *i);
-        outcomes.into_iter().map(|(_, o)| o).collect()
+        })
     }
 
-    fn run_parallel<S: Source>(&self, source: &S, budget: &Budget) -> Vec<Outcome> {
+    fn run_parallel<S: Source>(&self, source: &S, budget: &Budget) -> Partial {
         let work = || {
             let threads = rayon::current_num_threads();
             // Events travel in batches: one channel operation (and at most
@@ -327,20 +364,22 @@ impl Scanner {
                         let _ = tx.send(batch);
                     }
                 });
-                let batches: Vec<Vec<Outcome>> = rx
-                    .into_iter()
+                // Each worker folds what its items came to as it goes: a
+                // list of every outcome, gathered and copied on one thread
+                // at the end, was the last tenth of a tree scan's wall time.
+                rx.into_iter()
                     .par_bridge()
                     .map_init(
                         || self.worker(source),
                         |w, batch| {
-                            batch
-                                .into_iter()
-                                .map(|ev| self.handle(source, w, ev, budget))
-                                .collect()
+                            let mut done = Partial::default();
+                            for ev in batch {
+                                done.add(source, self.handle(source, w, ev, budget));
+                            }
+                            done
                         },
                     )
-                    .collect();
-                batches.into_iter().flatten().collect()
+                    .reduce(Partial::default, Partial::merge)
             })
         };
         match rayon::ThreadPoolBuilder::new()
