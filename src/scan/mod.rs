@@ -33,10 +33,9 @@ use crate::kind::FileKind;
 use crate::rules::RuleSet;
 use crate::source::{Content, Event, Item, Source};
 use progress::Counters;
-use rayon::prelude::*;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 /// The run's cap on findings kept, shared by the workers: findings beyond it
@@ -337,50 +336,88 @@ impl Scanner {
         })
     }
 
+    /// One thread per core, the feeding one included: the source's thread
+    /// hands batches to the others through a bounded queue and, when the
+    /// queue is full, scans the batch itself instead of waiting; once the
+    /// source is done it drains the queue with the rest. A feeding thread
+    /// of its own, next to a worker per core, kept the cores oversubscribed
+    /// and woke the feeder once per batch.
     fn run_parallel<S: Source>(&self, source: &S, budget: &Budget) -> Partial {
         let work = || {
             let threads = rayon::current_num_threads();
-            // Events travel in batches: one channel operation (and at most
-            // one wake-up) per batch instead of per file.
+            // Events travel in batches: one queue operation per batch
+            // instead of per file.
             let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Event>>(64);
-            std::thread::scope(|s| {
-                s.spawn(move || {
-                    // The receiver only goes away if scanning panicked;
-                    // nothing to do then.
-                    // The first events go one at a time, so that a run of a
-                    // few files (a pre-commit hook) keeps every worker busy
-                    // instead of handing all of them to one.
-                    let mut single = SINGLE_EVENTS_PER_THREAD * threads;
-                    let mut batch = Vec::with_capacity(BATCH);
-                    source.feed(&mut |ev| {
-                        batch.push(ev);
-                        if single > 0 || batch.len() == BATCH {
-                            single = single.saturating_sub(1);
-                            let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
-                            let _ = tx.send(full);
-                        }
+            let rx = Mutex::new(rx);
+            let done = Mutex::new(Vec::with_capacity(threads));
+            let scan_batch = |w: &mut Worker<S::Local>, part: &mut Partial, batch: Vec<Event>| {
+                for ev in batch {
+                    part.add(source, self.handle(source, w, ev, budget));
+                }
+            };
+            // Takes batches until the queue is closed and empty. A poisoned
+            // lock means another worker panicked: stop, the scope re-raises it.
+            let drain = |w: &mut Worker<S::Local>, part: &mut Partial| loop {
+                let next = match rx.lock() {
+                    Ok(rx) => rx.recv(),
+                    Err(_) => break,
+                };
+                match next {
+                    Ok(batch) => scan_batch(w, part, batch),
+                    Err(_) => break,
+                }
+            };
+            let keep = |part: Partial| match done.lock() {
+                Ok(mut d) => d.push(part),
+                Err(p) => p.into_inner().push(part),
+            };
+            rayon::scope(|s| {
+                for _ in 1..threads {
+                    s.spawn(|_| {
+                        let mut w = self.worker(source);
+                        let mut part = Partial::default();
+                        drain(&mut w, &mut part);
+                        keep(part);
                     });
-                    if !batch.is_empty() {
-                        let _ = tx.send(batch);
+                }
+                let mut w = self.worker(source);
+                let mut part = Partial::default();
+                // The first events go one at a time, so that a run of a few
+                // files (a pre-commit hook) keeps every worker busy instead
+                // of handing all of them to one.
+                let mut single = SINGLE_EVENTS_PER_THREAD * threads;
+                let mut batch = Vec::with_capacity(BATCH);
+                let hand_over =
+                    |w: &mut Worker<S::Local>, part: &mut Partial, b: Vec<Event>| match tx
+                        .try_send(b)
+                    {
+                        Ok(()) => {}
+                        Err(
+                            std::sync::mpsc::TrySendError::Full(b)
+                            | std::sync::mpsc::TrySendError::Disconnected(b),
+                        ) => scan_batch(w, part, b),
+                    };
+                source.feed(&mut |ev| {
+                    batch.push(ev);
+                    if single > 0 || batch.len() == BATCH {
+                        single = single.saturating_sub(1);
+                        let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
+                        hand_over(&mut w, &mut part, full);
                     }
                 });
-                // Each worker folds what its items came to as it goes: a
-                // list of every outcome, gathered and copied on one thread
-                // at the end, was the last tenth of a tree scan's wall time.
-                rx.into_iter()
-                    .par_bridge()
-                    .map_init(
-                        || self.worker(source),
-                        |w, batch| {
-                            let mut done = Partial::default();
-                            for ev in batch {
-                                done.add(source, self.handle(source, w, ev, budget));
-                            }
-                            done
-                        },
-                    )
-                    .reduce(Partial::default, Partial::merge)
-            })
+                if !batch.is_empty() {
+                    hand_over(&mut w, &mut part, batch);
+                }
+                // Closing the queue ends every drain once it is empty.
+                drop(tx);
+                drain(&mut w, &mut part);
+                keep(part);
+            });
+            done.into_inner()
+                .unwrap_or_else(|p| p.into_inner())
+                .into_iter()
+                .reduce(Partial::merge)
+                .unwrap_or_default()
         };
         match rayon::ThreadPoolBuilder::new()
             .num_threads(self.options.threads)

@@ -597,5 +597,11 @@ fn a_few_files_report_as_many_do_on_any_number_of_threads() {
     let mut many = demo;
     many.extend((0..400).map(|i| (format!("pad/{i}.txt"), b"nothing here\n".to_vec())));
     assert_eq!(scan_memory(many.clone(), 2), few);
-    assert_eq!(scan_memory(many, 1), few);
+    assert_eq!(scan_memory(many.clone(), 1), few);
+    // Enough events to fill the queue (64 batches of 32): the feeding
+    // thread then scans batches itself, interleaved with the workers.
+    many.extend((400..6000).map(|i| (format!("pad/{i}.txt"), b"nothing here\n".to_vec())));
+    for threads in [1, 2, 3] {
+        assert_eq!(scan_memory(many.clone(), threads), few, "{threads} threads");
+    }
 }
