@@ -26,11 +26,59 @@ use crate::kind::FileKind;
 use crate::rules::{FixAction, FixRule, Pattern, Rule, RuleSet};
 use std::collections::{BTreeMap, HashMap};
 use std::ops::Range;
+use std::sync::{Arc, Mutex};
 
 /// Per-thread reusable state of the engine.
 #[derive(Debug, Default)]
 pub struct Scratch {
     active: Vec<bool>,
+    /// Where a scan lists the patterns it is about to compile, so that a
+    /// worker with nothing left to scan can compile some of them (see
+    /// [`Compiles`]).
+    compiles: Option<Arc<Compiles>>,
+}
+
+impl Scratch {
+    /// Scratch space that lists the patterns each scan will compile in `compiles`.
+    pub fn sharing(compiles: Arc<Compiles>) -> Scratch {
+        Scratch {
+            active: Vec::new(),
+            compiles: Some(compiles),
+        }
+    }
+}
+
+/// Patterns that scans in progress are going to compile. On a run of a few
+/// files, compiling the rules' regexes is most of the work and one file
+/// often needs most of them: a worker whose own files are done takes
+/// patterns from here (the last listed first, as the listing worker goes
+/// through them in order) instead of sitting idle.
+#[derive(Debug, Default)]
+pub struct Compiles {
+    pending: Mutex<Vec<Pattern>>,
+}
+
+impl Compiles {
+    fn add(&self, patterns: impl Iterator<Item = Pattern>) {
+        // A poisoned lock means a worker panicked; the run fails anyway.
+        if let Ok(mut p) = self.pending.lock() {
+            p.extend(patterns);
+        }
+    }
+
+    /// Compiles listed patterns nobody has started on, until none is left.
+    pub fn help(&self) {
+        loop {
+            let next = match self.pending.lock() {
+                Ok(mut p) => p.pop(),
+                Err(_) => None,
+            };
+            let Some(pattern) = next else { return };
+            if !pattern.is_compiled() && !pattern.is_busy() {
+                pattern.regex();
+            }
+        }
+    }
 }
 
 /// Result of scanning one buffer.
@@ -467,6 +515,18 @@ pub fn scan_content(
 ) -> FileScan {
     let active = &mut scratch.active;
     rules.gate(content, active);
+    if let Some(compiles) = &scratch.compiles {
+        // Every active rule that applies here runs its regex below.
+        compiles.add(
+            rules
+                .rules()
+                .iter()
+                .enumerate()
+                .filter(|(i, rule)| active[*i] && rule.applies_to(kind, path))
+                .filter_map(|(_, rule)| rule.matcher.regex.clone())
+                .filter(|p| !p.is_compiled()),
+        );
+    }
     let view = View::new(kind, path, content);
     let mut hits = Vec::new();
     let mut rejected = Vec::new();
@@ -783,6 +843,52 @@ mod tests {
         let t = b"\nhttps://example.com/keys\n";
         assert_eq!(sentence_start(t, 1), 1);
         assert_eq!(sentence_start(b"x", 0), 0);
+    }
+
+    #[test]
+    fn a_sharing_scan_lists_what_it_compiles_and_a_helper_compiles_the_rest() {
+        let rules = RuleSet::load_confined(false, false, &[], &[], None).unwrap();
+        let content = b"export LOCALSTACK_API_KEY=${CI_KEY}\nlocalstack auth login\n";
+        let mut active = Vec::new();
+        rules.gate(content, &mut active);
+        let wanted: Vec<&Pattern> = rules
+            .rules()
+            .iter()
+            .enumerate()
+            .filter(|(i, r)| active[*i] && r.applies_to(crate::kind::classify("ci.sh"), "ci.sh"))
+            .filter_map(|(_, r)| r.matcher.regex.as_ref())
+            .collect();
+        assert!(wanted.len() > 1, "{}", wanted.len());
+        assert!(wanted.iter().all(|p| !p.is_compiled()));
+        let compiles = Arc::new(Compiles::default());
+        let mut scratch = Scratch::sharing(compiles.clone());
+        let fs = scan_content(
+            &rules,
+            "ci.sh",
+            crate::kind::classify("ci.sh"),
+            content,
+            &ScanOptions::default(),
+            &crate::finding::NoJudge,
+            &mut scratch,
+        );
+        assert!(!fs.findings.is_empty());
+        // The scan compiled what it ran; what it listed is there for helpers.
+        assert!(wanted.iter().all(|p| p.is_compiled()));
+        let listed = compiles.pending.lock().unwrap().len();
+        assert_eq!(listed, wanted.len());
+        compiles.help();
+        assert!(compiles.pending.lock().unwrap().is_empty());
+        // A second file lists nothing new: every pattern is compiled.
+        let _ = scan_content(
+            &rules,
+            "ci.sh",
+            crate::kind::classify("ci.sh"),
+            content,
+            &ScanOptions::default(),
+            &crate::finding::NoJudge,
+            &mut scratch,
+        );
+        assert!(compiles.pending.lock().unwrap().is_empty());
     }
 
     /// What a scan of `content` reports, in order, with the regexes of

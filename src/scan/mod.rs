@@ -308,8 +308,12 @@ impl Scanner {
         .min(n)
         .max(1);
         let queue = std::sync::Mutex::new(events.into_iter());
+        let compiles = Arc::new(engine::Compiles::default());
         let work = || {
             let mut worker = self.worker(source);
+            if threads > 1 {
+                worker.scratch = engine::Scratch::sharing(compiles.clone());
+            }
             let mut done = Partial::default();
             loop {
                 // A poisoned lock means another worker panicked; the panic
@@ -321,6 +325,8 @@ impl Scanner {
                 let Some(ev) = next else { break };
                 done.add(source, self.handle(source, &mut worker, ev, budget));
             }
+            // Nothing left to scan: compile what the others are about to need.
+            compiles.help();
             done
         };
         std::thread::scope(|s| {
