@@ -128,6 +128,9 @@ impl Pattern {
         if !self.inner.source.contains(&format!("<{name}>")) {
             return None;
         }
+        if let Some(found) = group_index_by_text(&self.inner.source, name) {
+            return found;
+        }
         let ast = regex_syntax::ast::parse::Parser::new()
             .parse(&self.inner.source)
             .ok()?;
@@ -244,6 +247,75 @@ impl fmt::Debug for Pattern {
     }
 }
 
+/// The index of group `name` read off the pattern's text: groups are
+/// numbered by their opening parentheses, left to right, skipping escaped
+/// ones and those inside classes. Parsing the whole syntax tree for this
+/// was a fifth of loading the rule pack. `None` when the pattern uses
+/// verbose mode, where `#` starts a comment (the parser decides then).
+fn group_index_by_text(src: &str, name: &str) -> Option<Option<usize>> {
+    let b = src.as_bytes();
+    let mut groups = 0;
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'\\' => i += 1,
+            b'[' => i = class_end(b, i),
+            b'(' if b.get(i + 1) == Some(&b'?') => {
+                let rest = &src[i + 2..];
+                let label = rest
+                    .strip_prefix("P<")
+                    .or_else(|| rest.strip_prefix('<'))
+                    .and_then(|r| r.split_once('>'));
+                if let Some((label, _)) = label {
+                    groups += 1;
+                    if label == name {
+                        return Some(Some(groups));
+                    }
+                } else {
+                    // Flags, `(?i)` or `(?i:`: verbose mode changes what
+                    // the rest of the text means.
+                    let flags = rest.split([')', ':']).next().unwrap_or("");
+                    if flags.contains('x') {
+                        return None;
+                    }
+                }
+            }
+            b'(' => groups += 1,
+            _ => {}
+        }
+        i += 1;
+    }
+    Some(None)
+}
+
+/// The index of the `]` closing the class opened at `start` (or the end).
+fn class_end(b: &[u8], start: usize) -> usize {
+    let mut i = start + 1;
+    if b.get(i) == Some(&b'^') {
+        i += 1;
+    }
+    // A `]` first in a class is a literal.
+    if b.get(i) == Some(&b']') {
+        i += 1;
+    }
+    let mut depth = 1;
+    while i < b.len() {
+        match b[i] {
+            b'\\' => i += 1,
+            b'[' => depth += 1,
+            b']' => {
+                depth -= 1;
+                if depth == 0 {
+                    return i;
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    b.len()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -254,6 +326,23 @@ mod tests {
             (r"(?P<a>x)(y)(?P<secret>z)", &["a", "secret", "b"][..]),
             (r"(?:p(?<fix>q))|((?P<secret>[a-z]+)\d)", &["fix", "secret"]),
             (r"(?x) a (?P<s> b ) # comment (?P<t>)", &["s", "t"]),
+            (
+                r"(?i:a)(?ix: ( # (?P<u>x)
+                ) (?P<v>y))",
+                &["u", "v"],
+            ),
+            (
+                r"\((?P<a>x)[(](y)[]()](?P<b>z)[^]()](?P<c>w)",
+                &["a", "b", "c"],
+            ),
+            (
+                r"[[:alpha:](][a-z&&[^(]](?P<a>x)([\]\[(])(?P<b>y)",
+                &["a", "b"],
+            ),
+            (
+                r"(?m)(?i)(((?P<deep>x)))(?<plain>y)\\(?P<after>z)",
+                &["deep", "plain", "after"],
+            ),
         ] {
             let deferred = Pattern::deferred(src.to_string());
             let compiled = Regex::new(src).unwrap();
