@@ -1,11 +1,13 @@
 //! Scanning: the one driver that applies a [`RuleSet`] to every item a
 //! [`Source`] produces, and the [`Scanner`] every command uses.
 //!
-//! [`Scanner::run`] is the only parallel loop: the source feeds events from
-//! its own thread through a bounded channel into one rayon pool; each worker
-//! reads an item (file, bytes or object) into a reused buffer, classifies it
-//! ([`read`]) and hands the content to the [`engine`]. One outcome type, one
-//! tally, one progress hook, whatever the input. [`Scanner::scan_bytes`]
+//! [`Scanner::run`] is the only parallel loop: the source feeds events on one
+//! thread of a rayon pool, through a bounded queue to the others, and scans
+//! a batch itself whenever the queue is full; each worker reads an item
+//! (file, bytes or object) into a reused buffer, classifies it ([`read`])
+//! and hands the content to the [`engine`]. One outcome type, one tally
+//! (folded per worker, merged at the end), one progress hook, whatever the
+//! input. [`Scanner::scan_bytes`]
 //! scans one buffer for callers that already hold it (`fix`, rule examples).
 
 pub mod contexts;
