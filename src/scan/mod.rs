@@ -416,7 +416,9 @@ impl Scanner {
                 if !batch.is_empty() {
                     hand_over(&mut w, &mut part, batch);
                 }
-                // Closing the queue ends every drain once it is empty.
+                // Closing the queue ends every drain once it is empty. The
+                // sender is moved into this closure, so a panic while
+                // feeding drops it too and the drains still end.
                 drop(tx);
                 drain(&mut w, &mut part);
                 keep(part);

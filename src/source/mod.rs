@@ -70,8 +70,10 @@ pub trait Source: Sync {
     type Local;
 
     /// Sends every event to `sink`. Called once; for a large or unknown
-    /// number of events on its own thread, while workers scan what was
-    /// already sent.
+    /// number of events on one of the scanning threads, while the others
+    /// scan what was already sent (`sink` itself may scan a batch when
+    /// they are behind, so it must not be called with a lock held that
+    /// [`Source::read_object`] takes).
     fn feed(&self, sink: &mut dyn FnMut(Event));
 
     /// How many events [`Source::feed`] sends, when known up front: a few

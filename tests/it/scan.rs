@@ -559,6 +559,59 @@ fn demo_files() -> Vec<(String, Vec<u8>)> {
 }
 
 /// (path, rule, line, fingerprint) of every finding of an in-memory scan.
+/// A source that panics after feeding `after` items.
+struct PanickingSource {
+    after: usize,
+}
+
+impl keysweep::source::Source for PanickingSource {
+    type Local = ();
+    fn feed(&self, sink: &mut dyn FnMut(keysweep::source::Event)) {
+        for i in 0..self.after {
+            sink(keysweep::source::Event::Item(keysweep::source::Item {
+                display: format!("f{i}.txt"),
+                kind: keysweep::kind::classify("f.txt"),
+                content: keysweep::source::Content::Bytes(b"LOCALSTACK_API_KEY=x\n".to_vec()),
+                tag: 0,
+            }));
+        }
+        panic!("the source failed");
+    }
+    fn local(&self) {}
+    fn origin(&self) -> std::path::PathBuf {
+        "/".into()
+    }
+}
+
+#[test]
+fn a_source_that_panics_mid_feed_fails_the_scan_instead_of_hanging() {
+    use keysweep::scan::{ScanOptions, Scanner};
+    // Before and after the queue to the workers fills up (64 batches of 32).
+    for after in [10, 5000] {
+        for threads in [1, 2, 3] {
+            let (tx, rx) = std::sync::mpsc::channel();
+            std::thread::spawn(move || {
+                let rules = keysweep::rules::RuleSet::load_with(false, &[]).unwrap();
+                let scanner = Scanner::unjudged(
+                    rules,
+                    ScanOptions {
+                        threads,
+                        ..ScanOptions::default()
+                    },
+                );
+                let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    scanner.run(&PanickingSource { after })
+                }));
+                let _ = tx.send(r.is_err());
+            });
+            let panicked = rx
+                .recv_timeout(std::time::Duration::from_secs(120))
+                .unwrap_or_else(|_| panic!("{after} items, {threads} threads: the scan hung"));
+            assert!(panicked, "{after} items, {threads} threads");
+        }
+    }
+}
+
 fn scan_memory(files: Vec<(String, Vec<u8>)>, threads: usize) -> Vec<String> {
     use keysweep::scan::{ScanOptions, Scanner};
     use keysweep::source::MemorySource;
