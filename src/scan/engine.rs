@@ -862,16 +862,18 @@ mod tests {
         assert!(wanted.iter().all(|p| !p.is_compiled()));
         let compiles = Arc::new(Compiles::default());
         let mut scratch = Scratch::sharing(compiles.clone());
-        let fs = scan_content(
-            &rules,
-            "ci.sh",
-            crate::kind::classify("ci.sh"),
-            content,
-            &ScanOptions::default(),
-            &crate::finding::NoJudge,
-            &mut scratch,
-        );
-        assert!(!fs.findings.is_empty());
+        let mut scan = || {
+            scan_content(
+                &rules,
+                "ci.sh",
+                crate::kind::classify("ci.sh"),
+                content,
+                &ScanOptions::default(),
+                &crate::finding::NoJudge,
+                &mut scratch,
+            )
+        };
+        assert!(!scan().findings.is_empty());
         // The scan compiled what it ran; what it listed is there for helpers.
         assert!(wanted.iter().all(|p| p.is_compiled()));
         let listed = compiles.pending.lock().unwrap().len();
@@ -879,15 +881,7 @@ mod tests {
         compiles.help();
         assert!(compiles.pending.lock().unwrap().is_empty());
         // A second file lists nothing new: every pattern is compiled.
-        let _ = scan_content(
-            &rules,
-            "ci.sh",
-            crate::kind::classify("ci.sh"),
-            content,
-            &ScanOptions::default(),
-            &crate::finding::NoJudge,
-            &mut scratch,
-        );
+        let _ = scan();
         assert!(compiles.pending.lock().unwrap().is_empty());
     }
 

@@ -585,20 +585,12 @@ impl keysweep::source::Source for PanickingSource {
 
 #[test]
 fn a_source_that_panics_mid_feed_fails_the_scan_instead_of_hanging() {
-    use keysweep::scan::{ScanOptions, Scanner};
     // Before and after the queue to the workers fills up (64 batches of 32).
     for after in [10, 5000] {
         for threads in [1, 2, 3] {
             let (tx, rx) = std::sync::mpsc::channel();
             std::thread::spawn(move || {
-                let rules = keysweep::rules::RuleSet::load_with(false, &[]).unwrap();
-                let scanner = Scanner::unjudged(
-                    rules,
-                    ScanOptions {
-                        threads,
-                        ..ScanOptions::default()
-                    },
-                );
+                let scanner = scanner_on(threads);
                 let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                     scanner.run(&PanickingSource { after })
                 }));
@@ -612,17 +604,21 @@ fn a_source_that_panics_mid_feed_fails_the_scan_instead_of_hanging() {
     }
 }
 
-fn scan_memory(files: Vec<(String, Vec<u8>)>, threads: usize) -> Vec<String> {
-    use keysweep::scan::{ScanOptions, Scanner};
-    use keysweep::source::MemorySource;
+/// A scanner with the embedded pack on `threads` threads, without suppressions.
+fn scanner_on(threads: usize) -> keysweep::scan::Scanner {
     let rules = keysweep::rules::RuleSet::load_with(false, &[]).unwrap();
-    let scanner = Scanner::unjudged(
+    keysweep::scan::Scanner::unjudged(
         rules,
-        ScanOptions {
+        keysweep::scan::ScanOptions {
             threads,
-            ..ScanOptions::default()
+            ..keysweep::scan::ScanOptions::default()
         },
-    );
+    )
+}
+
+fn scan_memory(files: Vec<(String, Vec<u8>)>, threads: usize) -> Vec<String> {
+    use keysweep::source::MemorySource;
+    let scanner = scanner_on(threads);
     let out = scanner.run(&MemorySource::new(files, Vec::new(), "/".into()));
     let mut found: Vec<String> = out
         .findings
