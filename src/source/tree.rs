@@ -4,9 +4,9 @@
 //! leaves out.
 //!
 //! The walk itself is sequential (a loop over `read_dir`) and feeds the
-//! scanning pool through the scanner's channel: on the 2–8 cores keysweep
-//! typically runs on, reading directories is cheap next to scanning content, and one pool is
-//! simpler to reason about than two. Ignore files are matched with the
+//! scanning pool through the scanner's queue: on the 2–8 cores keysweep
+//! typically runs on, reading directories is cheap next to scanning
+//! content, and one pool is simpler to reason about than two. Ignore files are matched with the
 //! `ignore` crate's gitignore matcher, applied top-down so that ignored paths
 //! can be counted — the `ignore` walker drops them without a trace.
 
@@ -19,8 +19,12 @@ use ignore::gitignore::{Gitignore, GitignoreBuilder};
 use ignore::Match;
 use std::path::{Path, PathBuf};
 
+/// Every name an ignore file can have in a walked directory: `.gitignore`
+/// (inside git repositories), then the ones read in every directory.
+const IGNORE_NAMES: [&str; 3] = [".gitignore", ".ignore", ".keysweepignore"];
+
 /// Ignore files read in every directory (besides `.gitignore` inside git repos).
-const IGNORE_FILES: &[&str] = &[".ignore", ".keysweepignore"];
+const IGNORE_FILES: &[&str] = IGNORE_NAMES.split_at(1).1;
 
 /// Options of a walk.
 #[derive(Debug, Clone, Default)]
@@ -248,22 +252,28 @@ fn walk_root(root: &Path, opts: &WalkOptions, sink: &mut dyn FnMut(Event)) {
     // any child is judged, because the listing is what says which ignore
     // files the directory holds (no lookup per candidate name).
     let mut frames: Vec<std::vec::IntoIter<Child>> = Vec::new();
-    let listing = match list_dir(&abs_root) {
-        Ok(l) => l,
-        Err(e) => {
-            sink(unreadable(display_path(root), &e));
-            return;
+    // Lists `dir` (at `depth`), pushes its ignore matchers and its frame.
+    let enter = |dir: &Path,
+                 depth: usize,
+                 stack: &mut Vec<(usize, Ignores)>,
+                 frames: &mut Vec<std::vec::IntoIter<Child>>|
+     -> std::io::Result<()> {
+        let listing = list_dir(dir)?;
+        if !opts.no_ignore {
+            let inside_repo = git_root.as_deref().is_some_and(|g| dir.starts_with(g));
+            if let Some(ig) = load_ignores(dir, git_root.as_deref(), inside_repo, |n| {
+                listing.has_file(n)
+            }) {
+                stack.push((depth, ig));
+            }
         }
+        frames.push(listing.children.into_iter());
+        Ok(())
     };
-    if !opts.no_ignore {
-        let inside_repo = git_root.as_deref().is_some_and(|g| abs_root.starts_with(g));
-        if let Some(ig) = load_ignores(&abs_root, git_root.as_deref(), inside_repo, |n| {
-            listing.has_file(n)
-        }) {
-            stack.push((0, ig));
-        }
+    if let Err(e) = enter(&abs_root, 0, &mut stack, &mut frames) {
+        sink(unreadable(display_path(root), &e));
+        return;
     }
-    frames.push(listing.children.into_iter());
     while let Some(frame) = frames.last_mut() {
         let Some(child) = frame.next() else {
             frames.pop();
@@ -308,22 +318,9 @@ fn walk_root(root: &Path, opts: &WalkOptions, sink: &mut dyn FnMut(Event)) {
             if verdict == Verdict::GitIgnored && in_ignored_dir.is_none() {
                 in_ignored_dir = Some(depth);
             }
-            let listing = match list_dir(&path) {
-                Ok(l) => l,
-                Err(e) => {
-                    sink(unreadable(display_for(root, &abs_root, &path), &e));
-                    continue;
-                }
-            };
-            if !opts.no_ignore {
-                let inside_repo = git_root.as_deref().is_some_and(|g| path.starts_with(g));
-                if let Some(ig) = load_ignores(&path, git_root.as_deref(), inside_repo, |n| {
-                    listing.has_file(n)
-                }) {
-                    stack.push((depth, ig));
-                }
+            if let Err(e) = enter(&path, depth, &mut stack, &mut frames) {
+                sink(unreadable(display_for(root, &abs_root, &path), &e));
             }
-            frames.push(listing.children.into_iter());
             continue;
         }
         let display = display_for(root, &abs_root, &path);
@@ -374,9 +371,6 @@ struct Listing {
     /// [`IGNORE_NAMES`].
     present: [bool; IGNORE_NAMES.len()],
 }
-
-/// Every name an ignore file can have in a walked directory.
-const IGNORE_NAMES: [&str; 3] = [".gitignore", ".ignore", ".keysweepignore"];
 
 impl Listing {
     fn has_file(&self, name: &str) -> bool {
